@@ -1,0 +1,45 @@
+//! Book §2.1, hello-buffer.py over a BPF ring buffer (5.8+), the book's recommended
+//! replacement for perf buffers: one buffer for all CPUs, so events arrive in order.
+
+use std::mem::MaybeUninit;
+
+use chapter02::event::Data;
+use clap::Parser;
+use ebpf_support::{ExecveArgs, Privilege, Run};
+use libbpf_rs::skel::SkelBuilder;
+
+ebpf_support::skeleton!(hello_ring_buffer);
+use hello_ring_buffer::HelloRingBufferSkelBuilder;
+
+/// Send an event per execve through a BPF ring buffer (Learning eBPF §2.1, hello-buffer.py).
+///
+/// Prints one line per event: `PID UID COMMAND MESSAGE`, e.g. `11654 0 node Hello World`.
+#[derive(Parser)]
+#[command(name = "hello-ring-buffer")]
+struct Args {
+    #[command(flatten)]
+    execve: ExecveArgs,
+}
+
+fn main() -> std::process::ExitCode {
+    ebpf_support::main(|| {
+        let args = Args::parse();
+        ebpf_support::require(Privilege::Tracing)?;
+        let hook = args.execve.attach.resolve("hello-ring-buffer");
+
+        let mut object = MaybeUninit::uninit();
+        let mut open = HelloRingBufferSkelBuilder::default().open(&mut object)?;
+        ebpf_support::choose_execve_program(hook, &mut open.progs.hello, &mut open.progs.hello_tp);
+        let skel = ebpf_support::load(open, &args.execve.run)?;
+        let _link = ebpf_support::attach_execve(hook, &skel.progs.hello, &skel.progs.hello_tp)?;
+        eprintln!("hello-ring-buffer: attached ({hook}); reading the ring buffer, Ctrl-C to stop");
+
+        let run = Run::new(&args.execve.run);
+        let _trigger = args.execve.trigger.start();
+        ebpf_support::read_ring_buffer(&skel.maps.output, &run, |bytes| {
+            if let Some(event) = Data::from_bytes(bytes) {
+                println!("{event}");
+            }
+        })
+    })
+}

@@ -1,0 +1,28 @@
+//! Plumbing shared by every example of the Learning eBPF companion.
+//!
+//! Examples use the `runtime` modules: privilege checks, tracefs and `trace_pipe`, kernel feature
+//! probes, signal handling and the `--count`/`--timeout` bounds. Tests add `testing`, and build
+//! scripts use `build` to turn `src/bpf/*.bpf.c` into libbpf-rs skeletons.
+
+#[cfg(feature = "build")]
+pub mod build;
+
+#[cfg(feature = "runtime")]
+mod runtime;
+#[cfg(feature = "runtime")]
+pub use runtime::*;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+/// Includes the skeleton that `build::skeletons()` generated for `src/bpf/NAME.bpf.c`
+/// (dashes in NAME become underscores), e.g. `skeleton!(hello_buffer)`.
+#[macro_export]
+macro_rules! skeleton {
+    ($name:ident) => {
+        #[allow(clippy::all, unsafe_op_in_unsafe_fn, dead_code, non_camel_case_types)]
+        mod $name {
+            include!(concat!(env!("OUT_DIR"), "/", stringify!($name), ".skel.rs"));
+        }
+    };
+}

@@ -1,0 +1,91 @@
+//! Command-line pieces shared by every example, and the `main` wrapper that turns any error
+//! into one line on stderr and a non-zero exit.
+
+use std::process::{Command, ExitCode, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use anyhow::Result;
+
+/// `--count`, `--timeout` and `--verbose`, flattened into every long-running example.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct RunArgs {
+    /// Stop after N events (or N reports, for examples that print periodically).
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Stop after SECS seconds.
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub timeout: Option<f64>,
+    /// Show libbpf's log, including the verifier's output.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 => Ok(secs),
+        _ => Err(format!("`{text}` is not a positive number of seconds")),
+    }
+}
+
+/// `--trigger`: start harmless execs so that execve examples show output without a second terminal.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct ExecTrigger {
+    /// Also run /bin/true twice a second, so events appear without a second terminal.
+    #[arg(long)]
+    pub trigger: bool,
+}
+
+impl ExecTrigger {
+    /// Starts the exec loop if `--trigger` was given; it stops when the guard is dropped.
+    pub fn start(&self) -> Option<TriggerGuard> {
+        if !self.trigger {
+            return None;
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            while !flag.load(Ordering::SeqCst) {
+                let _ = Command::new("/bin/true").stdin(Stdio::null()).status();
+                std::thread::sleep(Duration::from_millis(500));
+            }
+        });
+        Some(TriggerGuard { stop, thread: Some(thread) })
+    }
+}
+
+pub struct TriggerGuard {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for TriggerGuard {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Runs an example's body: an error becomes `NAME: message` on one line and exit code 1.
+pub fn main(body: impl FnOnce() -> Result<()>) -> ExitCode {
+    let name = std::env::args()
+        .next()
+        .and_then(|arg0| std::path::Path::new(&arg0).file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "example".into());
+    super::libbpf_log::install();
+    match body() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            let line = format!("{error:#}").replace('\n', " ");
+            eprintln!("{name}: {line}");
+            if let Some(log) = error.downcast_ref::<super::LoadError>().and_then(|e| e.verifier_log.as_ref()) {
+                eprint!("{log}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

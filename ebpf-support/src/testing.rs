@@ -1,0 +1,248 @@
+//! Helpers for tests that run examples on the real kernel: drive them in a pty, trigger events
+//! deterministically, and prove that nothing they loaded outlives them.
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use rexpect::session::PtySession;
+
+pub use rexpect::process::WaitStatus;
+
+/// True when tests may touch the kernel. Outside CI a missing privilege or feature skips the
+/// test with a printed reason; with `CI=true` it fails the test instead.
+pub fn kernel_ready() -> bool {
+    let problem = if crate::require(crate::Privilege::Tracing).is_err() {
+        Some("not running as root (CAP_BPF and CAP_PERFMON are needed)".to_string())
+    } else if !crate::has(crate::Feature::Btf) {
+        Some(crate::Feature::Btf.missing_reason().to_string())
+    } else {
+        crate::tracefs().err().map(|e| format!("{e:#}"))
+    };
+    match problem {
+        None => true,
+        Some(reason) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI=true, so this is a failure, not a skip: {reason}")
+        }
+        Some(reason) => {
+            eprintln!("SKIPPED: {reason}");
+            false
+        }
+    }
+}
+
+/// Serialises the tests that read `trace_pipe`: every line goes to exactly one reader, so two
+/// readers at once would each miss lines. Works across test processes (flock).
+pub struct TracePipeLock(#[allow(dead_code)] File);
+
+pub fn lock_trace_pipe() -> TracePipeLock {
+    let path = std::env::temp_dir().join("learning-ebpf-trace_pipe.lock");
+    let file = File::options().create(true).truncate(false).write(true).open(&path).expect("lock file");
+    // SAFETY: flock on a file descriptor we own; released when the file is closed.
+    let rc = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&file), libc::LOCK_EX) };
+    assert_eq!(rc, 0, "flock {}", path.display());
+    TracePipeLock(file)
+}
+
+/// A command name no other process has: at most 15 bytes, the kernel's limit for `comm`.
+pub fn unique_comm(tag: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::SeqCst);
+    let tag: String = tag.chars().take(6).collect();
+    format!("{tag}{:05x}{n:x}", std::process::id() & 0xfffff).chars().take(15).collect()
+}
+
+/// A process that names itself `comm`, optionally becomes `uid`, runs `before_exec` (raw
+/// syscalls only: it runs between fork and exec) and then execs `/bin/true`. Returns its pid
+/// once it has exited.
+pub fn exec_marked(comm: &str, uid: Option<u32>, before_exec: fn()) -> u32 {
+    let name = std::ffi::CString::new(comm).unwrap();
+    let mut command = Command::new("/bin/true");
+    // SAFETY: only async-signal-safe calls (prctl, setuid, raw syscalls) run in the child.
+    unsafe {
+        command.pre_exec(move || {
+            libc::prctl(libc::PR_SET_NAME, name.as_ptr());
+            if let Some(uid) = uid {
+                if libc::setgid(uid) != 0 || libc::setuid(uid) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            before_exec();
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().expect("spawn /bin/true");
+    let pid = child.id();
+    let status = child.wait().expect("wait for /bin/true");
+    assert!(status.success(), "marked exec failed: {status}");
+    pid
+}
+
+/// The BPF programs, maps and links a process holds, read from `/proc/PID/fdinfo`.
+#[derive(Debug, Default)]
+pub struct BpfObjects {
+    pub progs: BTreeSet<u32>,
+    pub maps: BTreeSet<u32>,
+    pub links: BTreeSet<u32>,
+}
+
+impl BpfObjects {
+    pub fn of_process(pid: u32) -> BpfObjects {
+        let mut objects = BpfObjects::default();
+        let dir = format!("/proc/{pid}/fdinfo");
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{dir}: {e}")).flatten() {
+            let Ok(info) = std::fs::read_to_string(entry.path()) else { continue };
+            for line in info.lines() {
+                let Some((key, value)) = line.split_once(':') else { continue };
+                let Ok(id) = value.trim().parse::<u32>() else { continue };
+                match key {
+                    "prog_id" => objects.progs.insert(id),
+                    "map_id" => objects.maps.insert(id),
+                    "link_id" => objects.links.insert(id),
+                    _ => false,
+                };
+            }
+        }
+        objects
+    }
+
+    /// Those of these objects that still exist in the kernel.
+    pub fn still_loaded(&self) -> BpfObjects {
+        use libbpf_rs::libbpf_sys as sys;
+        let alive = |ids: &BTreeSet<u32>, get: unsafe extern "C" fn(u32) -> i32| {
+            ids.iter()
+                .copied()
+                .filter(|&id| {
+                    // SAFETY: a plain bpf(2) wrapper; a returned fd is closed right away.
+                    let fd = unsafe { get(id) };
+                    if fd >= 0 {
+                        unsafe { libc::close(fd) };
+                    }
+                    fd >= 0 || fd != -libc::ENOENT
+                })
+                .collect()
+        };
+        BpfObjects {
+            progs: alive(&self.progs, sys::bpf_prog_get_fd_by_id),
+            maps: alive(&self.maps, sys::bpf_map_get_fd_by_id),
+            links: alive(&self.links, sys::bpf_link_get_fd_by_id),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.progs.is_empty() && self.maps.is_empty() && self.links.is_empty()
+    }
+
+    /// Panics unless every object is gone within a few seconds (the kernel frees them after
+    /// an RCU grace period, not at the instant the last fd closes).
+    pub fn assert_released(&self) {
+        assert!(!self.progs.is_empty(), "no BPF programs were recorded, so the check would prove nothing");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let left = self.still_loaded();
+            if left.is_empty() {
+                return;
+            }
+            assert!(Instant::now() < deadline, "BPF objects left behind after exit: {left:?} (of {self:?})");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// An example running in a pseudo-terminal, as a reader would run it.
+pub struct Session {
+    pty: PtySession,
+    pub pid: u32,
+}
+
+impl Session {
+    /// Starts `binary args…` in a pty; `exec` through sh keeps the pid, which sh prints first.
+    pub fn spawn(binary: &str, args: &[&str]) -> Session {
+        let mut command = Command::new("/bin/sh");
+        command.arg("-c").arg("echo \"session-pid $$\"; exec \"$0\" \"$@\"").arg(binary).args(args);
+        let mut pty = rexpect::session::spawn_command(command, Some(30_000)).expect("spawn in a pty");
+        let (_, pid) = pty.exp_regex(r"session-pid (\d+)").expect("pid line");
+        let pid = pid.trim_start_matches("session-pid ").trim().parse().expect("pid");
+        Session { pty, pid }
+    }
+
+    /// Reads lines until one satisfies `wanted`, returning it. Fails after 30 s of silence.
+    pub fn expect_line(&mut self, what: &str, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut seen = Vec::new();
+        while Instant::now() < deadline {
+            match self.pty.read_line() {
+                Ok(line) => {
+                    let line = line.trim_end_matches('\r').to_string();
+                    if wanted(&line) {
+                        return line;
+                    }
+                    seen.push(line);
+                }
+                Err(e) => panic!("waiting for {what}: {e}; output so far: {seen:#?}"),
+            }
+        }
+        panic!("timed out waiting for {what}; output so far: {seen:#?}");
+    }
+
+    /// The BPF objects the example holds right now.
+    pub fn objects(&self) -> BpfObjects {
+        BpfObjects::of_process(self.pid)
+    }
+
+    /// Presses Ctrl-C and returns how the example exited and what it printed meanwhile.
+    pub fn interrupt(mut self) -> (WaitStatus, String) {
+        self.pty.send_control('c').expect("send Ctrl-C");
+        self.finish()
+    }
+
+    /// Sends SIGTERM, as `kill` or a service manager would.
+    pub fn terminate(mut self) -> (WaitStatus, String) {
+        self.pty
+            .process_mut()
+            .signal(rexpect::process::Signal::SIGTERM)
+            .expect("send SIGTERM");
+        self.finish()
+    }
+
+    /// Waits for the example to end by itself (`--count`, `--timeout`).
+    pub fn finish(mut self) -> (WaitStatus, String) {
+        let rest = self.pty.exp_eof().unwrap_or_default();
+        let status = self.pty.process().wait().expect("wait for the example");
+        (status, rest.replace('\r', ""))
+    }
+}
+
+/// Runs `binary` as the unprivileged user `nobody` (from a copy it can reach) and returns
+/// what it printed.
+pub fn run_as_nobody(binary: &Path, args: &[&str]) -> Output {
+    let dir = std::env::temp_dir().join(format!("learning-ebpf-nobody-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let copy: PathBuf = dir.join(binary.file_name().unwrap());
+    std::fs::copy(binary, &copy).unwrap();
+    let output = Command::new(&copy)
+        .args(args)
+        .uid(65534)
+        .gid(65534)
+        .current_dir(&dir)
+        .output()
+        .expect("run as nobody");
+    let _ = std::fs::remove_file(&copy);
+    output
+}
+
+/// Asserts the one-line error contract: non-zero exit, exactly one line on stderr that
+/// contains `expected`, and no panic.
+pub fn assert_one_line_error(output: &Output, expected: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "expected a failure, got {:?}; stderr: {stderr}", output.status);
+    assert!(!stderr.contains("panicked"), "panicked: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "expected one line on stderr, got: {stderr}");
+    assert!(stderr.contains(expected), "expected {expected:?} in: {stderr}");
+}
