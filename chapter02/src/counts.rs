@@ -7,7 +7,9 @@ use libbpf_rs::{MapCore, MapFlags};
 pub fn read_counts(map: &dyn MapCore) -> Result<Vec<(u64, u64)>> {
     let mut counts = Vec::new();
     for key in map.keys() {
-        let value = map.lookup(&key, MapFlags::ANY).with_context(|| format!("reading {}", map.name().to_string_lossy()))?;
+        let value = map
+            .lookup(&key, MapFlags::ANY)
+            .with_context(|| format!("reading {}", map.name().to_string_lossy()))?;
         if let (Ok(key), Some(Ok(value))) = (key[..].try_into(), value.map(|v| v[..].try_into())) {
             counts.push((u64::from_ne_bytes(key), u64::from_ne_bytes(value)));
         }
@@ -16,10 +18,14 @@ pub fn read_counts(map: &dyn MapCore) -> Result<Vec<(u64, u64)>> {
     Ok(counts)
 }
 
-/// `ID 0: 3	ID 1000: 1`, as the book prints the counter table.
+/// `ID 0: 3<TAB>ID 1000: 1`, as the book prints the counter table.
 pub fn format_counts(counts: &[(u64, u64)]) -> String {
     if counts.is_empty() {
         return "(nothing counted yet)".into();
     }
-    counts.iter().map(|(id, n)| format!("ID {id}: {n}")).collect::<Vec<_>>().join("\t")
+    counts
+        .iter()
+        .map(|(id, n)| format!("ID {id}: {n}"))
+        .collect::<Vec<_>>()
+        .join("\t")
 }

@@ -34,7 +34,14 @@ impl Data {
 /// `11654 0 node Hello World`: the book's sample line, with the UID its code also prints.
 impl std::fmt::Display for Data {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {} {} {}", self.pid, self.uid, self.command(), self.message())
+        write!(
+            f,
+            "{} {} {} {}",
+            self.pid,
+            self.uid,
+            self.command(),
+            self.message()
+        )
     }
 }
 

@@ -36,15 +36,29 @@ pub fn noisy_syscalls() -> Vec<i64> {
     ];
     // Older calls that arm64 never had.
     #[cfg(target_arch = "x86_64")]
-    noisy.extend([libc::SYS_poll, libc::SYS_select, libc::SYS_epoll_wait, libc::SYS_fstat]);
+    noisy.extend([
+        libc::SYS_poll,
+        libc::SYS_select,
+        libc::SYS_epoll_wait,
+        libc::SYS_fstat,
+    ]);
     noisy
 }
 
 /// Which handler each syscall number goes to.
 pub fn routes() -> Vec<Route> {
     vec![
-        Route { handler: "hello_exec", syscalls: vec![libc::SYS_execve] },
-        Route { handler: "hello_timer", syscalls: TIMER_SYSCALLS.to_vec() },
-        Route { handler: "ignore_opcode", syscalls: noisy_syscalls() },
+        Route {
+            handler: "hello_exec",
+            syscalls: vec![libc::SYS_execve],
+        },
+        Route {
+            handler: "hello_timer",
+            syscalls: TIMER_SYSCALLS.to_vec(),
+        },
+        Route {
+            handler: "ignore_opcode",
+            syscalls: noisy_syscalls(),
+        },
     ]
 }

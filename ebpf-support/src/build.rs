@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Clang versions tried, newest first, when neither `CLANG` nor a plain `clang` is given.
-const CLANG_CANDIDATES: &[&str] = &["clang-19", "clang-18", "clang-17", "clang-16", "clang-15", "clang"];
+const CLANG_CANDIDATES: &[&str] = &[
+    "clang-19", "clang-18", "clang-17", "clang-16", "clang-15", "clang",
+];
 
 /// Call from `build.rs`: `fn main() { ebpf_support::build::skeletons() }`.
 pub fn skeletons() {
@@ -26,7 +28,10 @@ fn try_skeletons() -> Result<(), String> {
 
     println!("cargo:rerun-if-env-changed=CLANG");
     println!("cargo:rerun-if-changed={}", bpf_dir.display());
-    println!("cargo:rerun-if-changed={}", include.join("vmlinux.h").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        include.join("vmlinux.h").display()
+    );
 
     let mut sources: Vec<PathBuf> = std::fs::read_dir(&bpf_dir)
         .map_err(|e| format!("cannot read {}: {e}", bpf_dir.display()))?
@@ -34,11 +39,16 @@ fn try_skeletons() -> Result<(), String> {
         .collect();
     sources.sort();
     for path in &sources {
-        let file = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let file = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         if file.ends_with(".h") {
             println!("cargo:rerun-if-changed={}", path.display());
         }
-        let Some(stem) = file.strip_suffix(".bpf.c") else { continue };
+        let Some(stem) = file.strip_suffix(".bpf.c") else {
+            continue;
+        };
         println!("cargo:rerun-if-changed={}", path.display());
         // The skeleton's module and type names come from the object's file name, so the
         // book's dashed names (hello-buffer.bpf.c) become hello_buffer.
@@ -61,7 +71,12 @@ fn find_clang() -> Result<PathBuf, String> {
     }
     CLANG_CANDIDATES
         .iter()
-        .find(|name| Command::new(name).arg("--version").output().is_ok_and(|o| o.status.success()))
+        .find(|name| {
+            Command::new(name)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
         .map(PathBuf::from)
         .ok_or_else(|| {
             "no clang found to compile the eBPF programs: run `cargo xtask setup` \
@@ -73,7 +88,9 @@ fn find_clang() -> Result<PathBuf, String> {
 /// The `vmlinux.h` for the target architecture, kept in the workspace's `vmlinux/<arch>/`.
 fn vmlinux_dir() -> Result<PathBuf, String> {
     let arch = env::var("CARGO_CFG_TARGET_ARCH").map_err(|e| e.to_string())?;
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vmlinux").join(&arch);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../vmlinux")
+        .join(&arch);
     if dir.join("vmlinux.h").is_file() {
         Ok(dir)
     } else {

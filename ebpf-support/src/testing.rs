@@ -42,7 +42,12 @@ pub struct TracePipeLock(#[allow(dead_code)] File);
 
 pub fn lock_trace_pipe() -> TracePipeLock {
     let path = std::env::temp_dir().join("learning-ebpf-trace_pipe.lock");
-    let file = File::options().create(true).truncate(false).write(true).open(&path).expect("lock file");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .expect("lock file");
     // SAFETY: flock on a file descriptor we own; released when the file is closed.
     let rc = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&file), libc::LOCK_EX) };
     assert_eq!(rc, 0, "flock {}", path.display());
@@ -54,7 +59,10 @@ pub fn unique_comm(tag: &str) -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let n = NEXT.fetch_add(1, Ordering::SeqCst);
     let tag: String = tag.chars().take(6).collect();
-    format!("{tag}{:05x}{n:x}", std::process::id() & 0xfffff).chars().take(15).collect()
+    format!("{tag}{:05x}{n:x}", std::process::id() & 0xfffff)
+        .chars()
+        .take(15)
+        .collect()
 }
 
 /// A process that names itself `comm`, optionally becomes `uid`, runs `before_exec` (raw
@@ -67,10 +75,10 @@ pub fn exec_marked(comm: &str, uid: Option<u32>, before_exec: fn()) -> u32 {
     unsafe {
         command.pre_exec(move || {
             libc::prctl(libc::PR_SET_NAME, name.as_ptr());
-            if let Some(uid) = uid {
-                if libc::setgid(uid) != 0 || libc::setuid(uid) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
+            if let Some(uid) = uid
+                && (libc::setgid(uid) != 0 || libc::setuid(uid) != 0)
+            {
+                return Err(std::io::Error::last_os_error());
             }
             before_exec();
             Ok(())
@@ -95,11 +103,20 @@ impl BpfObjects {
     pub fn of_process(pid: u32) -> BpfObjects {
         let mut objects = BpfObjects::default();
         let dir = format!("/proc/{pid}/fdinfo");
-        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{dir}: {e}")).flatten() {
-            let Ok(info) = std::fs::read_to_string(entry.path()) else { continue };
+        for entry in std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{dir}: {e}"))
+            .flatten()
+        {
+            let Ok(info) = std::fs::read_to_string(entry.path()) else {
+                continue;
+            };
             for line in info.lines() {
-                let Some((key, value)) = line.split_once(':') else { continue };
-                let Ok(id) = value.trim().parse::<u32>() else { continue };
+                let Some((key, value)) = line.split_once(':') else {
+                    continue;
+                };
+                let Ok(id) = value.trim().parse::<u32>() else {
+                    continue;
+                };
                 match key {
                     "prog_id" => objects.progs.insert(id),
                     "map_id" => objects.maps.insert(id),
@@ -141,14 +158,20 @@ impl BpfObjects {
     /// Panics unless every object is gone within a few seconds (the kernel frees them after
     /// an RCU grace period, not at the instant the last fd closes).
     pub fn assert_released(&self) {
-        assert!(!self.progs.is_empty(), "no BPF programs were recorded, so the check would prove nothing");
+        assert!(
+            !self.progs.is_empty(),
+            "no BPF programs were recorded, so the check would prove nothing"
+        );
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             let left = self.still_loaded();
             if left.is_empty() {
                 return;
             }
-            assert!(Instant::now() < deadline, "BPF objects left behind after exit: {left:?} (of {self:?})");
+            assert!(
+                Instant::now() < deadline,
+                "BPF objects left behind after exit: {left:?} (of {self:?})"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -164,15 +187,24 @@ impl Session {
     /// Starts `binary args…` in a pty; `exec` through sh keeps the pid, which sh prints first.
     pub fn spawn(binary: &str, args: &[&str]) -> Session {
         let mut command = Command::new("/bin/sh");
-        command.arg("-c").arg("echo \"session-pid $$\"; exec \"$0\" \"$@\"").arg(binary).args(args);
-        let mut pty = rexpect::session::spawn_command(command, Some(30_000)).expect("spawn in a pty");
+        command
+            .arg("-c")
+            .arg("echo \"session-pid $$\"; exec \"$0\" \"$@\"")
+            .arg(binary)
+            .args(args);
+        let mut pty =
+            rexpect::session::spawn_command(command, Some(30_000)).expect("spawn in a pty");
         let (_, pid) = pty.exp_regex(r"session-pid (\d+)").expect("pid line");
-        let pid = pid.trim_start_matches("session-pid ").trim().parse().expect("pid");
+        let pid = pid
+            .trim_start_matches("session-pid ")
+            .trim()
+            .parse()
+            .expect("pid");
         Session { pty, pid }
     }
 
     /// Reads lines until one satisfies `wanted`, returning it. Fails after 30 s of silence.
-    pub fn expect_line(&mut self, what: &str, wanted: impl Fn(&str) -> bool) -> String {
+    pub fn expect_line(&mut self, what: &str, mut wanted: impl FnMut(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         let mut seen = Vec::new();
         while Instant::now() < deadline {
@@ -241,8 +273,19 @@ pub fn run_as_nobody(binary: &Path, args: &[&str]) -> Output {
 /// contains `expected`, and no panic.
 pub fn assert_one_line_error(output: &Output, expected: &str) {
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "expected a failure, got {:?}; stderr: {stderr}", output.status);
+    assert!(
+        !output.status.success(),
+        "expected a failure, got {:?}; stderr: {stderr}",
+        output.status
+    );
     assert!(!stderr.contains("panicked"), "panicked: {stderr}");
-    assert_eq!(stderr.lines().count(), 1, "expected one line on stderr, got: {stderr}");
-    assert!(stderr.contains(expected), "expected {expected:?} in: {stderr}");
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "expected one line on stderr, got: {stderr}"
+    );
+    assert!(
+        stderr.contains(expected),
+        "expected {expected:?} in: {stderr}"
+    );
 }

@@ -23,7 +23,7 @@ struct Args {
 
 fn main() -> std::process::ExitCode {
     ebpf_support::main(|| {
-        let args = Args::parse();
+        let args: Args = ebpf_support::parse_args()?;
         ebpf_support::require(Privilege::Tracing)?;
         let hook = args.execve.attach.resolve("hello-buffer");
 

@@ -4,9 +4,9 @@
 use std::mem::MaybeUninit;
 use std::time::Duration;
 
+use chapter02::counts::{format_counts, read_counts};
 use clap::Parser;
 use ebpf_support::{ExecveArgs, Privilege, Run};
-use chapter02::counts::{format_counts, read_counts};
 use libbpf_rs::skel::SkelBuilder;
 
 ebpf_support::skeleton!(hello_map);
@@ -15,7 +15,7 @@ use hello_map::HelloMapSkelBuilder;
 /// Count execve calls per user ID in a hash map (Learning eBPF §2.1, hello-map.py).
 ///
 /// Attaches to execve like `hello` and prints the map every interval, e.g.
-/// `ID 0: 3	ID 1000: 1`. Try `sudo -u nobody ls` in another terminal. With --count N it
+/// `ID 0: 3    ID 1000: 1`. Try `sudo -u nobody ls` in another terminal. With --count N it
 /// stops after N printouts.
 #[derive(Parser)]
 #[command(name = "hello-map")]
@@ -29,7 +29,7 @@ struct Args {
 
 fn main() -> std::process::ExitCode {
     ebpf_support::main(|| {
-        let args = Args::parse();
+        let args: Args = ebpf_support::parse_args()?;
         ebpf_support::require(Privilege::Tracing)?;
         let hook = args.execve.attach.resolve("hello-map");
 
@@ -38,7 +38,10 @@ fn main() -> std::process::ExitCode {
         ebpf_support::choose_execve_program(hook, &mut open.progs.hello, &mut open.progs.hello_tp);
         let skel = ebpf_support::load(open, &args.execve.run)?;
         let _link = ebpf_support::attach_execve(hook, &skel.progs.hello, &skel.progs.hello_tp)?;
-        eprintln!("hello-map: attached ({hook}); printing counter_table every {}s, Ctrl-C to stop", args.interval);
+        eprintln!(
+            "hello-map: attached ({hook}); printing counter_table every {}s, Ctrl-C to stop",
+            args.interval
+        );
 
         let run = Run::new(&args.execve.run);
         let _trigger = args.execve.trigger.start();

@@ -29,19 +29,29 @@ struct Args {
 
 fn main() -> std::process::ExitCode {
     ebpf_support::main(|| {
-        let args = Args::parse();
+        let args: Args = ebpf_support::parse_args()?;
         ebpf_support::require(Privilege::Tracing)?;
         let mut trace_pipe = TracePipe::open()?;
 
         let mut object = MaybeUninit::uninit();
         let mut open = HelloTailSkelBuilder::default().open(&mut object)?;
-        let rodata = open.maps.rodata_data.as_deref_mut().ok_or_else(|| anyhow!("no .rodata section"))?;
+        let rodata = open
+            .maps
+            .rodata_data
+            .as_deref_mut()
+            .ok_or_else(|| anyhow!("no .rodata section"))?;
         rodata.timer_create_nr = libc::SYS_timer_create as i32;
         rodata.timer_delete_nr = libc::SYS_timer_delete as i32;
         let skel = ebpf_support::load(open, &args.run)?;
         fill_prog_array(&skel)?;
-        let _link = skel.progs.hello.attach().context("attaching to the sys_enter raw tracepoint")?;
-        eprintln!("hello-tail: attached to raw tracepoint sys_enter; reading trace_pipe, Ctrl-C to stop");
+        let _link = skel
+            .progs
+            .hello
+            .attach()
+            .context("attaching to the sys_enter raw tracepoint")?;
+        eprintln!(
+            "hello-tail: attached to raw tracepoint sys_enter; reading trace_pipe, Ctrl-C to stop"
+        );
 
         trace_pipe.print_lines(&Run::new(&args.run))
     })

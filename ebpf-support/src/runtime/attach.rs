@@ -43,24 +43,37 @@ impl AttachMode {
 }
 
 /// Loads only the program for the chosen hook: the other one stays out of the kernel.
-pub fn choose_execve_program(hook: ExecveAttach, kprobe: &mut OpenProgramMut, tracepoint: &mut OpenProgramMut) {
+pub fn choose_execve_program(
+    hook: ExecveAttach,
+    kprobe: &mut OpenProgramMut,
+    tracepoint: &mut OpenProgramMut,
+) {
     kprobe.set_autoload(hook == ExecveAttach::Kprobe);
     tracepoint.set_autoload(hook == ExecveAttach::Tracepoint);
 }
 
 /// Attaches the chosen program by its section name (`ksyscall/execve` or
 /// `tp/syscalls/sys_enter_execve`).
-pub fn attach_execve(hook: ExecveAttach, kprobe: &ProgramMut, tracepoint: &ProgramMut) -> Result<Link> {
+pub fn attach_execve(
+    hook: ExecveAttach,
+    kprobe: &ProgramMut,
+    tracepoint: &ProgramMut,
+) -> Result<Link> {
     match hook {
         ExecveAttach::Kprobe => {
             if !has(Feature::Kprobes) {
-                bail!("cannot attach a kprobe: {}; try --attach tracepoint", Feature::Kprobes.missing_reason());
+                bail!(
+                    "cannot attach a kprobe: {}; try --attach tracepoint",
+                    Feature::Kprobes.missing_reason()
+                );
             }
-            kprobe.attach().context("attaching the kprobe to the execve syscall")
+            kprobe
+                .attach()
+                .context("attaching the kprobe to the execve syscall")
         }
-        ExecveAttach::Tracepoint => {
-            tracepoint.attach().context("attaching to the syscalls/sys_enter_execve tracepoint")
-        }
+        ExecveAttach::Tracepoint => tracepoint
+            .attach()
+            .context("attaching to the syscalls/sys_enter_execve tracepoint"),
     }
 }
 

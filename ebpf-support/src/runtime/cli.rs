@@ -52,7 +52,10 @@ impl ExecTrigger {
                 std::thread::sleep(Duration::from_millis(500));
             }
         });
-        Some(TriggerGuard { stop, thread: Some(thread) })
+        Some(TriggerGuard {
+            stop,
+            thread: Some(thread),
+        })
     }
 }
 
@@ -70,11 +73,36 @@ impl Drop for TriggerGuard {
     }
 }
 
+/// Parses the command line. `--help` prints and exits 0; a bad argument becomes a one-line
+/// error (clap's own report adds a usage block).
+pub fn parse_args<T: clap::Parser>() -> Result<T> {
+    T::try_parse().map_err(|error| {
+        use clap::error::ErrorKind;
+        if matches!(
+            error.kind(),
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+        ) {
+            error.exit();
+        }
+        let rendered = error.to_string();
+        let first = rendered
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("error: ");
+        anyhow::anyhow!("{first} (see --help)")
+    })
+}
+
 /// Runs an example's body: an error becomes `NAME: message` on one line and exit code 1.
 pub fn main(body: impl FnOnce() -> Result<()>) -> ExitCode {
     let name = std::env::args()
         .next()
-        .and_then(|arg0| std::path::Path::new(&arg0).file_name().map(|n| n.to_string_lossy().into_owned()))
+        .and_then(|arg0| {
+            std::path::Path::new(&arg0)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
         .unwrap_or_else(|| "example".into());
     super::libbpf_log::install();
     match body() {
@@ -82,7 +110,10 @@ pub fn main(body: impl FnOnce() -> Result<()>) -> ExitCode {
         Err(error) => {
             let line = format!("{error:#}").replace('\n', " ");
             eprintln!("{name}: {line}");
-            if let Some(log) = error.downcast_ref::<super::LoadError>().and_then(|e| e.verifier_log.as_ref()) {
+            if let Some(log) = error
+                .downcast_ref::<super::LoadError>()
+                .and_then(|e| e.verifier_log.as_ref())
+            {
                 eprint!("{log}");
             }
             ExitCode::FAILURE

@@ -7,7 +7,11 @@ use super::run::Run;
 
 /// Reads a `BPF_MAP_TYPE_PERF_EVENT_ARRAY` until the run finishes. Each sample counts
 /// towards `--count`; samples past the count are not shown.
-pub fn read_perf_buffer<M: MapCore>(map: &M, run: &Run, mut on_event: impl FnMut(&[u8])) -> Result<()> {
+pub fn read_perf_buffer<M: MapCore>(
+    map: &M,
+    run: &Run,
+    mut on_event: impl FnMut(&[u8]),
+) -> Result<()> {
     let perf = PerfBufferBuilder::new(map)
         .sample_cb(|_cpu, data: &[u8]| {
             if !run.finished() {
@@ -25,7 +29,11 @@ pub fn read_perf_buffer<M: MapCore>(map: &M, run: &Run, mut on_event: impl FnMut
 }
 
 /// Reads a `BPF_MAP_TYPE_RINGBUF` until the run finishes.
-pub fn read_ring_buffer(map: &dyn MapCore, run: &Run, mut on_event: impl FnMut(&[u8])) -> Result<()> {
+pub fn read_ring_buffer(
+    map: &dyn MapCore,
+    run: &Run,
+    mut on_event: impl FnMut(&[u8]),
+) -> Result<()> {
     let mut builder = RingBufferBuilder::new();
     builder
         .add(map, |data: &[u8]| {

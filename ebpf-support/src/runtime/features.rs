@@ -17,7 +17,9 @@ impl Feature {
             Feature::Kprobes => {
                 "this kernel has no kprobes (CONFIG_KPROBES is off: /sys/bus/event_source/devices/kprobe is missing)"
             }
-            Feature::Btf => "this kernel has no BTF (CONFIG_DEBUG_INFO_BTF is off: /sys/kernel/btf/vmlinux is missing)",
+            Feature::Btf => {
+                "this kernel has no BTF (CONFIG_DEBUG_INFO_BTF is off: /sys/kernel/btf/vmlinux is missing)"
+            }
         }
     }
 }

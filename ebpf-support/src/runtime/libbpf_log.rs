@@ -18,7 +18,10 @@ fn capture(level: PrintLevel, message: String) {
     if VERBOSE.load(Ordering::Relaxed) {
         eprint!("libbpf: {message}");
     } else if !matches!(level, PrintLevel::Debug) {
-        CAPTURED.lock().unwrap_or_else(|e| e.into_inner()).push(message);
+        CAPTURED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(message);
     }
 }
 
@@ -88,5 +91,8 @@ fn describe_load_failure(error: &libbpf_rs::Error, captured: &[String]) -> LoadE
         (_, Some(line)) => format!("the kernel rejected the eBPF program: {line}"),
         (_, None) => format!("loading the eBPF program failed: {error}"),
     };
-    LoadError { summary, verifier_log: verifier_log.map(VerifierLog) }
+    LoadError {
+        summary,
+        verifier_log: verifier_log.map(VerifierLog),
+    }
 }

@@ -28,13 +28,21 @@ pub fn require(kind: Privilege) -> Result<()> {
         Privilege::Tracing => &[(CAP_BPF, "CAP_BPF"), (CAP_PERFMON, "CAP_PERFMON")],
         Privilege::Networking => &[(CAP_BPF, "CAP_BPF"), (CAP_NET_ADMIN, "CAP_NET_ADMIN")],
     };
-    let missing: Vec<&str> = needed.iter().filter(|(cap, _)| !has(*cap)).map(|(_, n)| *n).collect();
+    let missing: Vec<&str> = needed
+        .iter()
+        .filter(|(cap, _)| !has(*cap))
+        .map(|(_, n)| *n)
+        .collect();
     if missing.is_empty() {
         return Ok(());
     }
     bail!(
         "needs root: loading eBPF programs requires {} (missing here); run it with sudo",
-        needed.iter().map(|(_, n)| *n).collect::<Vec<_>>().join(" and ")
+        needed
+            .iter()
+            .map(|(_, n)| *n)
+            .collect::<Vec<_>>()
+            .join(" and ")
     )
 }
 

@@ -36,7 +36,9 @@ impl Run {
     pub fn new(args: &RunArgs) -> Self {
         install_signal_handlers();
         Run {
-            deadline: args.timeout.map(|secs| Instant::now() + Duration::from_secs_f64(secs)),
+            deadline: args
+                .timeout
+                .map(|secs| Instant::now() + Duration::from_secs_f64(secs)),
             remaining: Cell::new(args.count),
         }
     }
@@ -50,7 +52,8 @@ impl Run {
 
     /// Counts one event (or report) towards `--count`.
     pub fn record(&self) {
-        self.remaining.set(self.remaining.get().map(|n| n.saturating_sub(1)));
+        self.remaining
+            .set(self.remaining.get().map(|n| n.saturating_sub(1)));
     }
 
     /// How long the next poll may block: short enough to notice the timeout promptly.
@@ -70,7 +73,10 @@ impl Run {
             if self.finished() {
                 return false;
             }
-            std::thread::sleep(self.poll_interval().min(end.saturating_duration_since(Instant::now())));
+            std::thread::sleep(
+                self.poll_interval()
+                    .min(end.saturating_duration_since(Instant::now())),
+            );
         }
         !self.finished()
     }

@@ -27,7 +27,13 @@ pub fn tracefs() -> Result<PathBuf> {
     let target = std::ffi::CString::new(TRACEFS)?;
     // SAFETY: plain mount(2) with NUL-terminated strings that outlive the call.
     let rc = unsafe {
-        libc::mount(c"tracefs".as_ptr(), target.as_ptr(), c"tracefs".as_ptr(), 0, std::ptr::null())
+        libc::mount(
+            c"tracefs".as_ptr(),
+            target.as_ptr(),
+            c"tracefs".as_ptr(),
+            0,
+            std::ptr::null(),
+        )
     };
     if rc != 0 {
         let error = std::io::Error::last_os_error();
@@ -54,7 +60,10 @@ impl TracePipe {
             .custom_flags(libc::O_NONBLOCK)
             .open(&path)
             .with_context(|| format!("opening {}", path.display()))?;
-        let mut pipe = TracePipe { file, pending: Vec::new() };
+        let mut pipe = TracePipe {
+            file,
+            pending: Vec::new(),
+        };
         pipe.discard_backlog()?;
         Ok(pipe)
     }
@@ -104,7 +113,11 @@ impl TracePipe {
     }
 
     fn wait_readable(&self, timeout: std::time::Duration) -> Result<()> {
-        let mut fd = libc::pollfd { fd: self.file.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        let mut fd = libc::pollfd {
+            fd: self.file.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
         // SAFETY: one valid pollfd for the duration of the call.
         let rc = unsafe { libc::poll(&mut fd, 1, timeout.as_millis() as libc::c_int) };
         if rc < 0 {
@@ -158,14 +171,23 @@ mod tests {
 
     #[test]
     fn parses_current_and_book_formats() {
-        let current = "           <...>-2774    [001] d..31  1234.567890: bpf_trace_printk: Creating a timer";
+        let current =
+            "           <...>-2774    [001] d..31  1234.567890: bpf_trace_printk: Creating a timer";
         assert_eq!(
             TraceLine::parse(current),
-            Some(TraceLine { comm: "<...>".into(), pid: 2774, cpu: 1, message: "Creating a timer".into() })
+            Some(TraceLine {
+                comm: "<...>".into(),
+                pid: 2774,
+                cpu: 1,
+                message: "Creating a timer".into()
+            })
         );
         let book = "      bash-5412      [001] .... 90432.904952: 0: bpf_trace_printk: Hello World";
         let parsed = TraceLine::parse(book).unwrap();
-        assert_eq!((parsed.comm.as_str(), parsed.pid, parsed.message.as_str()), ("bash", 5412, "Hello World"));
+        assert_eq!(
+            (parsed.comm.as_str(), parsed.pid, parsed.message.as_str()),
+            ("bash", 5412, "Hello World")
+        );
         let tgid = "  my-tool-3-77 (     70) [000] ..... 5.0: bpf_trace_printk: x";
         let parsed = TraceLine::parse(tgid).unwrap();
         assert_eq!((parsed.comm.as_str(), parsed.pid), ("my-tool-3", 77));

@@ -1,0 +1,65 @@
+//! What every chapter 2 binary does before it touches the kernel: --help, bad arguments, and
+//! a run without privileges.
+
+use std::path::Path;
+use std::process::Command;
+
+use ebpf_support::testing;
+
+const BINARIES: [&str; 5] = [
+    env!("CARGO_BIN_EXE_hello"),
+    env!("CARGO_BIN_EXE_hello-map"),
+    env!("CARGO_BIN_EXE_hello-buffer"),
+    env!("CARGO_BIN_EXE_hello-ring-buffer"),
+    env!("CARGO_BIN_EXE_hello-tail"),
+];
+
+fn name(binary: &str) -> &str {
+    Path::new(binary).file_name().unwrap().to_str().unwrap()
+}
+
+#[test]
+fn help_says_what_each_example_attaches_to() {
+    for binary in BINARIES {
+        let output = Command::new(binary).arg("--help").output().unwrap();
+        assert!(output.status.success());
+        let help = String::from_utf8(output.stdout).unwrap();
+        insta::assert_snapshot!(format!("help-{}", name(binary)), help);
+    }
+}
+
+#[test]
+fn a_bad_argument_is_one_line_and_a_failure() {
+    for binary in BINARIES {
+        let output = Command::new(binary)
+            .args(["--count", "lots"])
+            .output()
+            .unwrap();
+        testing::assert_one_line_error(
+            &output,
+            &format!("{}: invalid value 'lots' for '--count <N>'", name(binary)),
+        );
+        let output = Command::new(binary)
+            .args(["--timeout", "0"])
+            .output()
+            .unwrap();
+        testing::assert_one_line_error(&output, "is not a positive number of seconds");
+    }
+}
+
+#[test]
+fn without_root_each_example_says_so_in_one_line() {
+    if !testing::kernel_ready() {
+        return;
+    }
+    for binary in BINARIES {
+        let output = testing::run_as_nobody(Path::new(binary), &[]);
+        testing::assert_one_line_error(
+            &output,
+            &format!(
+                "{}: needs root: loading eBPF programs requires CAP_BPF and CAP_PERFMON (missing here); run it with sudo",
+                name(binary)
+            ),
+        );
+    }
+}

@@ -1,0 +1,115 @@
+//! hello-map, hello-buffer and hello-ring-buffer on the real kernel.
+
+use ebpf_support::testing::{self, Session, WaitStatus, exec_marked, unique_comm};
+
+const NOBODY: u32 = 65534;
+
+/// `ID 0: 3<TAB>ID 65534: 1` → [(0, 3), (65534, 1)]
+fn parse_counts(line: &str) -> Vec<(u32, u64)> {
+    line.split('\t')
+        .filter_map(|entry| {
+            let (id, count) = entry.strip_prefix("ID ")?.split_once(": ")?;
+            Some((id.parse().ok()?, count.parse().ok()?))
+        })
+        .collect()
+}
+
+#[test]
+fn hello_map_counts_execs_per_user_id() {
+    if !testing::kernel_ready() {
+        return;
+    }
+    let mut map = Session::spawn(env!("CARGO_BIN_EXE_hello-map"), &["--interval", "1"]);
+    map.expect_line("the attach line", |l| l.contains("hello-map: attached"));
+    let objects = map.objects();
+
+    exec_marked(&unique_comm("map"), None, || {});
+    exec_marked(&unique_comm("map"), Some(NOBODY), || {});
+    let line = map.expect_line("counts for root and nobody", |l| {
+        let counts = parse_counts(l);
+        counts.iter().any(|&(id, n)| id == 0 && n >= 1)
+            && counts.iter().any(|&(id, n)| id == NOBODY && n >= 1)
+    });
+    let ids: Vec<u32> = parse_counts(&line).into_iter().map(|(id, _)| id).collect();
+    assert!(ids.is_sorted(), "IDs are printed in order: {line}");
+
+    let (status, _) = map.interrupt();
+    assert!(matches!(status, WaitStatus::Exited(_, 0)), "{status:?}");
+    objects.assert_released();
+}
+
+#[test]
+fn hello_map_count_stops_after_that_many_printouts() {
+    if !testing::kernel_ready() {
+        return;
+    }
+    let map = Session::spawn(
+        env!("CARGO_BIN_EXE_hello-map"),
+        &["--interval", "1", "--count", "2", "--trigger"],
+    );
+    let (status, output) = map.finish();
+    assert!(
+        matches!(status, WaitStatus::Exited(_, 0)),
+        "{status:?}: {output}"
+    );
+    let printouts: Vec<&str> = output.lines().filter(|l| l.starts_with("ID ")).collect();
+    assert_eq!(printouts.len(), 2, "{output}");
+}
+
+/// Both buffer examples print `PID UID COMMAND MESSAGE` for each exec.
+fn buffer_example_reports_each_exec(binary: &str) {
+    if !testing::kernel_ready() {
+        return;
+    }
+    let mut session = Session::spawn(binary, &[]);
+    session.expect_line("the attach line", |l| l.contains(": attached"));
+    let objects = session.objects();
+
+    let comm = unique_comm("buf");
+    let pid = exec_marked(&comm, None, || {});
+    let expected = format!("{pid} 0 {comm} Hello World");
+    session.expect_line(&expected, |l| l == expected);
+
+    let comm = unique_comm("buf");
+    let pid = exec_marked(&comm, Some(NOBODY), || {});
+    let expected = format!("{pid} {NOBODY} {comm} Hello World");
+    session.expect_line(&expected, |l| l == expected);
+
+    let (status, _) = session.interrupt();
+    assert!(matches!(status, WaitStatus::Exited(_, 0)), "{status:?}");
+    objects.assert_released();
+}
+
+#[test]
+fn hello_buffer_reports_each_exec_through_a_perf_buffer() {
+    buffer_example_reports_each_exec(env!("CARGO_BIN_EXE_hello-buffer"));
+}
+
+#[test]
+fn hello_ring_buffer_reports_each_exec_through_a_ring_buffer() {
+    buffer_example_reports_each_exec(env!("CARGO_BIN_EXE_hello-ring-buffer"));
+}
+
+#[test]
+fn hello_buffer_count_stops_after_that_many_events() {
+    if !testing::kernel_ready() {
+        return;
+    }
+    let session = Session::spawn(
+        env!("CARGO_BIN_EXE_hello-buffer"),
+        &["--count", "2", "--trigger", "--timeout", "30"],
+    );
+    let (status, output) = session.finish();
+    assert!(
+        matches!(status, WaitStatus::Exited(_, 0)),
+        "{status:?}: {output}"
+    );
+    assert_eq!(
+        output
+            .lines()
+            .filter(|l| l.ends_with(" Hello World"))
+            .count(),
+        2,
+        "{output}"
+    );
+}

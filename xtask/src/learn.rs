@@ -1,0 +1,286 @@
+//! `cargo learn`: the reader's way through the exercises, in the spirit of rustlings.
+//!
+//! Each exercise is a package in exercises/ (its own workspace and target directory) with a
+//! TODO in its eBPF program; the solved twin of that program is in solutions/. Both run one
+//! check, exercises/checks/NAME.rs, which loads the program on the kernel and tests what the
+//! book asks for.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub enum Learn {
+    /// List the exercises with your progress.
+    List,
+    /// Check an exercise (default: the first one not done yet).
+    Check {
+        name: Option<String>,
+        /// Check the solution instead of your work.
+        #[arg(long)]
+        solution: bool,
+    },
+    /// Show the task and a hint for an exercise (default: the first one not done yet).
+    Hint { name: Option<String> },
+}
+
+/// One exercise, described by its README: `# Title`, a `Book:` line, the task, `## Hint`.
+pub struct Exercise {
+    pub name: String,
+    pub title: String,
+    pub readme: String,
+}
+
+impl Exercise {
+    fn hint(&self) -> &str {
+        self.readme
+            .split_once("## Hint")
+            .map_or("(no hint)", |(_, hint)| hint.trim())
+    }
+
+    fn task(&self) -> &str {
+        self.readme
+            .split_once("## Hint")
+            .map_or(self.readme.as_str(), |(task, _)| task)
+            .trim()
+    }
+}
+
+pub fn exercises_dir() -> PathBuf {
+    crate::root().join("exercises")
+}
+
+pub fn solutions_dir() -> PathBuf {
+    crate::root().join("solutions")
+}
+
+/// Every exercise, in book order (the directory names start with the chapter and number).
+pub fn all() -> Result<Vec<Exercise>> {
+    let mut list = Vec::new();
+    for entry in std::fs::read_dir(exercises_dir())? {
+        let path = entry?.path();
+        let readme = path.join("README.md");
+        if !path.join("Cargo.toml").exists() || !readme.exists() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&readme)?;
+        let title = text
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("# ")
+            .to_string();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        list.push(Exercise {
+            name,
+            title,
+            readme: text,
+        });
+    }
+    list.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(list)
+}
+
+fn progress_file() -> PathBuf {
+    exercises_dir().join("target/learn-progress")
+}
+
+fn done() -> Vec<String> {
+    std::fs::read_to_string(progress_file())
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn record(name: &str, passed: bool) -> Result<()> {
+    let mut names: Vec<String> = done().into_iter().filter(|n| n != name).collect();
+    if passed {
+        names.push(name.to_string());
+    }
+    std::fs::create_dir_all(progress_file().parent().unwrap())?;
+    std::fs::write(progress_file(), names.join("\n"))?;
+    Ok(())
+}
+
+fn pick(name: Option<String>) -> Result<Exercise> {
+    let exercises = all()?;
+    let done = done();
+    let wanted = name.unwrap_or_else(|| {
+        exercises
+            .iter()
+            .find(|e| !done.contains(&e.name))
+            .map_or_else(String::new, |e| e.name.clone())
+    });
+    if wanted.is_empty() {
+        bail!("every exercise is done: well done!");
+    }
+    let names: Vec<&str> = exercises.iter().map(|e| e.name.as_str()).collect();
+    let found = exercises
+        .iter()
+        .position(|e| e.name == wanted || e.name.ends_with(&format!("-{wanted}")));
+    match found {
+        Some(i) => Ok(exercises.into_iter().nth(i).unwrap()),
+        None => bail!(
+            "no exercise named {wanted}; there are: {}",
+            names.join(", ")
+        ),
+    }
+}
+
+pub fn run(command: Learn) -> Result<()> {
+    match command {
+        Learn::List => {
+            let done = done();
+            let exercises = all()?;
+            let finished = exercises.iter().filter(|e| done.contains(&e.name)).count();
+            println!("Exercises ({finished}/{} done):", exercises.len());
+            for e in &exercises {
+                let mark = if done.contains(&e.name) {
+                    "done"
+                } else {
+                    "    "
+                };
+                println!("  [{mark}] {:<24} {}", e.name, e.title);
+            }
+            println!(
+                "\n`cargo learn check NAME` checks one, `cargo learn hint NAME` shows its task and a hint."
+            );
+            Ok(())
+        }
+        Learn::Hint { name } => {
+            let exercise = pick(name)?;
+            println!(
+                "{}\n\nYour work: exercises/{}/\n\nHint: {}",
+                exercise.task(),
+                exercise.name,
+                exercise.hint()
+            );
+            Ok(())
+        }
+        Learn::Check { name, solution } => {
+            crate::setup::run(crate::setup::Needs::default())?;
+            let exercise = pick(name)?;
+            let workspace = if solution {
+                solutions_dir()
+            } else {
+                exercises_dir()
+            };
+            println!(
+                "Checking {} ({}) on the running kernel…",
+                exercise.name, exercise.title
+            );
+            let outcome = check(&workspace, &exercise.name, true)?;
+            if !solution {
+                record(&exercise.name, outcome == Outcome::Passed)?;
+            }
+            match outcome {
+                Outcome::Passed => {
+                    println!(
+                        "\n✔ {} passes. `cargo learn list` shows what is next.",
+                        exercise.name
+                    );
+                    Ok(())
+                }
+                Outcome::CheckFailed(_) => bail!(
+                    "{} is not solved yet; `cargo learn hint {}` may help",
+                    exercise.name,
+                    exercise.name
+                ),
+                Outcome::BuildFailed(_) => bail!(
+                    "{} does not build; the compiler's messages are above",
+                    exercise.name
+                ),
+            }
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Passed,
+    /// The program built and ran, and the check found the asked behaviour missing.
+    CheckFailed(String),
+    BuildFailed(String),
+}
+
+/// The line every check prints when the behaviour is missing (see ebpf_support::testing).
+pub const CHECK_FAILED_MARKER: &str = "EXERCISE CHECK FAILED";
+
+/// Builds the package's check, then runs it. `show` streams the output to the terminal.
+pub fn check(workspace: &Path, name: &str, show: bool) -> Result<Outcome> {
+    let manifest = workspace.join("Cargo.toml");
+    let mut build = crate::cargo();
+    build
+        .current_dir(workspace)
+        .args(["test", "--quiet", "--manifest-path"])
+        .arg(&manifest);
+    build.args(["-p", name, "--test", "check", "--no-run"]);
+    // The reader sees the compiler at work (and its errors); the proof keeps it quiet.
+    let built = if show {
+        (build.status()?.success(), String::new())
+    } else {
+        output_of(&mut build, false)?
+    };
+    if !built.0 {
+        return Ok(Outcome::BuildFailed(built.1));
+    }
+    let run = output_of(
+        crate::cargo()
+            .current_dir(workspace)
+            .args(["test", "--manifest-path"])
+            .arg(&manifest)
+            .args([
+                "-p",
+                name,
+                "--test",
+                "check",
+                "--",
+                "--nocapture",
+                "--test-threads=1",
+            ]),
+        show,
+    )?;
+    Ok(match run {
+        (true, _) => Outcome::Passed,
+        (false, text) => Outcome::CheckFailed(text),
+    })
+}
+
+/// Runs a command, returning whether it succeeded and everything it printed.
+fn output_of(command: &mut Command, show: bool) -> Result<(bool, String)> {
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let output = command
+        .output()
+        .with_context(|| format!("running {command:?}"))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    if show {
+        print!("{}", readable(&text));
+    }
+    Ok((output.status.success(), text))
+}
+
+/// The check's own report, without cargo's and libtest's framing, when there is one.
+fn readable(text: &str) -> String {
+    match text.find(CHECK_FAILED_MARKER) {
+        Some(start) => {
+            let report = &text[start..];
+            let end = report
+                .find("\nnote:")
+                .or_else(|| report.find("\n\nfailures:"))
+                .unwrap_or(report.len());
+            format!("\n{}\n", &report[..end])
+        }
+        None => text
+            .lines()
+            .filter(|l| !l.starts_with("     Running") && !l.trim().is_empty())
+            .map(|l| format!("{l}\n"))
+            .collect(),
+    }
+}

@@ -1,0 +1,189 @@
+//! One idempotent set-up step that every entry point runs first. When everything is there
+//! it only looks (well under a second); otherwise it installs what is missing.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+
+use crate::run_status;
+
+/// The mdbook release the book is built with.
+pub const MDBOOK_VERSION: &str = "0.5.4";
+
+/// Extras that only some entry points need.
+#[derive(Default)]
+pub struct Needs {
+    pub book: bool,
+}
+
+/// A Debian package and, where another package can stand in on an older release, that one.
+struct Package {
+    name: &'static str,
+    fallback: Option<&'static str>,
+    why: &'static str,
+}
+
+const PACKAGES: &[Package] = &[
+    Package {
+        name: "clang-19",
+        fallback: Some("clang"),
+        why: "compiles the eBPF programs (src/bpf/*.bpf.c)",
+    },
+    Package {
+        name: "llvm-19",
+        fallback: Some("llvm"),
+        why: "llvm-objdump, to read eBPF object files",
+    },
+    Package {
+        name: "libelf-dev",
+        fallback: None,
+        why: "libbpf reads ELF objects with libelf",
+    },
+    Package {
+        name: "zlib1g-dev",
+        fallback: None,
+        why: "libbpf links zlib",
+    },
+    Package {
+        name: "pkg-config",
+        fallback: None,
+        why: "finds libelf and zlib for libbpf-sys",
+    },
+    Package {
+        name: "bpftool",
+        fallback: None,
+        why: "inspects loaded programs and maps; generates vmlinux.h",
+    },
+];
+
+pub fn run(needs: Needs) -> Result<()> {
+    let started = Instant::now();
+    install_packages()?;
+    mount_tracefs()?;
+    if needs.book {
+        install_mdbook()?;
+    }
+    let took = started.elapsed();
+    if took.as_secs() >= 5 {
+        eprintln!("setup: done in {:.1}s", took.as_secs_f64());
+    }
+    Ok(())
+}
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .stderr(Stdio::null())
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+}
+
+fn available(package: &str) -> bool {
+    Command::new("apt-cache")
+        .args(["policy", package])
+        .output()
+        .is_ok_and(|o| {
+            let text = String::from_utf8_lossy(&o.stdout);
+            text.contains("Candidate:") && !text.contains("Candidate: (none)")
+        })
+}
+
+fn install_packages() -> Result<()> {
+    if !Path::new("/etc/debian_version").exists() {
+        if !tool_present("clang") && !tool_present("clang-19") {
+            bail!(
+                "this is not Debian or Ubuntu: install clang, llvm, libelf development files, zlib development \
+                 files, pkg-config and bpftool with your package manager, then run again"
+            );
+        }
+        return Ok(());
+    }
+    let missing: Vec<&Package> = PACKAGES
+        .iter()
+        .filter(|p| !installed(p.name) && !p.fallback.is_some_and(installed))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = missing.iter().map(|p| p.name).collect();
+    if !is_root() {
+        for p in &missing {
+            eprintln!("setup: missing {}: {}", p.name, p.why);
+        }
+        bail!(
+            "run as root, or install them yourself: sudo apt-get update && sudo apt-get install -y --no-install-recommends {}",
+            names.join(" ")
+        );
+    }
+    eprintln!("setup: installing {}", names.join(" "));
+    run_status(Command::new("apt-get").args(["update", "-qq"]))?;
+    // On releases without the versioned package (clang-19 on Ubuntu 22.04), take the
+    // distribution's default one.
+    let chosen: Vec<&str> = missing
+        .iter()
+        .map(|p| match p.fallback {
+            Some(fallback) if !available(p.name) => fallback,
+            _ => p.name,
+        })
+        .collect();
+    run_status(
+        Command::new("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(&chosen),
+    )
+}
+
+fn tool_present(tool: &str) -> bool {
+    Command::new(tool)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+fn mount_tracefs() -> Result<()> {
+    const TRACEFS: &str = "/sys/kernel/tracing";
+    if Path::new(TRACEFS).join("trace_pipe").exists()
+        || Path::new("/sys/kernel/debug/tracing/trace_pipe").exists()
+    {
+        return Ok(());
+    }
+    if !is_root() {
+        bail!("tracefs is not mounted: run `sudo mount -t tracefs tracefs {TRACEFS}`");
+    }
+    eprintln!("setup: mounting tracefs at {TRACEFS}");
+    run_status(Command::new("mount").args(["-t", "tracefs", "tracefs", TRACEFS]))
+}
+
+/// The mdbook to use: the one on PATH, or the one `cargo install` put in cargo's bin folder.
+pub fn mdbook() -> PathBuf {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo")
+        });
+    let installed = cargo_home.join("bin/mdbook");
+    if installed.exists() {
+        installed
+    } else {
+        PathBuf::from("mdbook")
+    }
+}
+
+fn install_mdbook() -> Result<()> {
+    let version = Command::new(mdbook()).arg("--version").output();
+    if version.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(MDBOOK_VERSION)) {
+        return Ok(());
+    }
+    eprintln!("setup: installing mdbook {MDBOOK_VERSION} with cargo install (a few minutes, once)");
+    run_status(crate::cargo().args(["install", "mdbook", "--locked", "--version", MDBOOK_VERSION]))
+}

@@ -1,0 +1,184 @@
+//! `cargo xtask test`: the README's test command and what CI runs. Every step runs even when
+//! an earlier one failed, and the last line sums up.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use crate::learn::{self, Outcome};
+
+#[derive(Default)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+    failures: Vec<String>,
+}
+
+impl Tally {
+    fn step(&mut self, name: &str, result: Result<()>) {
+        match result {
+            Ok(()) => self.passed += 1,
+            Err(e) => {
+                eprintln!("xtask test: {name} failed: {e:#}");
+                self.failed += 1;
+                self.failures.push(name.to_string());
+            }
+        }
+    }
+}
+
+pub fn run() -> Result<()> {
+    let started = Instant::now();
+    crate::setup::run(crate::setup::Needs { book: true })?;
+    let root = crate::root();
+    let mut tally = Tally::default();
+
+    section("format");
+    tally.step(
+        "cargo fmt --check",
+        crate::run_status(
+            crate::cargo()
+                .current_dir(&root)
+                .args(["fmt", "--all", "--check"]),
+        ),
+    );
+    section("clippy");
+    tally.step(
+        "cargo clippy",
+        crate::run_status(crate::cargo().current_dir(&root).args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--quiet",
+            "--",
+            "-D",
+            "warnings",
+        ])),
+    );
+    section("tests on the kernel");
+    let result = cargo_test(
+        &mut tally,
+        crate::cargo()
+            .current_dir(&root)
+            .args(["test", "--workspace"]),
+    );
+    tally.step("cargo test --workspace", result);
+    section("exercise proofs");
+    let result = prove_exercises(&mut tally);
+    tally.step("exercise proofs", result);
+    section("book");
+    tally.step("book", crate::book::build());
+
+    println!(
+        "\nxtask test finished in {:.0}s",
+        started.elapsed().as_secs_f64()
+    );
+    // The line CI reads: test cases plus steps.
+    println!("summary: {} passed, {} failed", tally.passed, tally.failed);
+    if tally.failed > 0 {
+        bail!("failed: {}", tally.failures.join(", "));
+    }
+    Ok(())
+}
+
+fn section(title: &str) {
+    println!("\n==== {title} ====");
+}
+
+/// Runs cargo test, echoing its output and adding its per-binary results to the tally.
+fn cargo_test(tally: &mut Tally, command: &mut Command) -> Result<()> {
+    command.stdout(Stdio::piped());
+    let mut child = command.spawn().context("starting cargo test")?;
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line?;
+        println!("{line}");
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            tally.passed += count_before(rest, " passed");
+            tally.failed += count_before(rest, " failed");
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        bail!("cargo test failed ({status})");
+    }
+    Ok(())
+}
+
+/// `ok. 12 passed; 0 failed; …` → the number before `word`.
+fn count_before(text: &str, word: &str) -> u64 {
+    text.split(';')
+        .find_map(|part| {
+            part.trim()
+                .trim_start_matches("ok. ")
+                .trim_start_matches("FAILED. ")
+                .strip_suffix(word.trim())
+        })
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Every check must fail on its starter because the asked behaviour is missing (not because
+/// it does not build) and pass on its solution.
+fn prove_exercises(tally: &mut Tally) -> Result<()> {
+    let exercises = learn::all()?;
+    if exercises.is_empty() {
+        bail!("no exercises found in exercises/");
+    }
+    for exercise in &exercises {
+        let name = &exercise.name;
+        let starter = learn::check(&learn::exercises_dir(), name, false)?;
+        let verdict = match &starter {
+            Outcome::CheckFailed(text) if text.contains(learn::CHECK_FAILED_MARKER) => {
+                let reason = text
+                    .lines()
+                    .skip_while(|l| !l.contains(learn::CHECK_FAILED_MARKER))
+                    .nth(1)
+                    .unwrap_or("");
+                println!("{name}: starter fails its check as it should:{reason}");
+                Ok(())
+            }
+            Outcome::CheckFailed(text) => {
+                Err(format!("starter failed for another reason:\n{text}"))
+            }
+            Outcome::BuildFailed(text) => Err(format!("starter does not build:\n{text}")),
+            Outcome::Passed => Err("starter passes its check, so the check proves nothing".into()),
+        };
+        let verdict =
+            verdict.and_then(
+                |()| match learn::check(&learn::solutions_dir(), name, false) {
+                    Ok(Outcome::Passed) => {
+                        println!("{name}: solution passes its check");
+                        Ok(())
+                    }
+                    Ok(other) => Err(format!("solution does not pass: {other:?}")),
+                    Err(e) => Err(format!("{e:#}")),
+                },
+            );
+        match verdict {
+            Ok(()) => tally.passed += 1,
+            Err(why) => {
+                eprintln!("{name}: {why}");
+                tally.failed += 1;
+                tally.failures.push(format!("exercise {name}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reads_libtest_summaries() {
+        let line =
+            "ok. 12 passed; 3 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s";
+        assert_eq!(super::count_before(line, " passed"), 12);
+        assert_eq!(super::count_before(line, " failed"), 3);
+        assert_eq!(
+            super::count_before("FAILED. 1 passed; 2 failed;", " failed"),
+            2
+        );
+    }
+}
