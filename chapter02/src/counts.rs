@@ -29,3 +29,26 @@ pub fn format_counts(counts: &[(u64, u64)]) -> String {
         .collect::<Vec<_>>()
         .join("\t")
 }
+
+/// The inverse of `format_counts`: `ID 0: 3<TAB>ID 1000: 1` → `[(0, 3), (1000, 1)]`.
+pub fn parse_counts(line: &str) -> Vec<(u64, u64)> {
+    line.split('\t')
+        .filter_map(|entry| {
+            let (id, count) = entry.strip_prefix("ID ")?.split_once(": ")?;
+            Some((id.parse().ok()?, count.parse().ok()?))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_and_parses_the_books_shape() {
+        let line = format_counts(&[(0, 3), (1000, 1)]);
+        assert_eq!(line, "ID 0: 3\tID 1000: 1");
+        assert_eq!(parse_counts(&line), vec![(0, 3), (1000, 1)]);
+        assert_eq!(format_counts(&[]), "(nothing counted yet)");
+    }
+}

@@ -1,18 +1,9 @@
 //! hello-map, hello-buffer and hello-ring-buffer on the real kernel.
 
+use chapter02::counts::parse_counts;
 use ebpf_support::testing::{self, Session, WaitStatus, exec_marked, unique_comm};
 
-const NOBODY: u32 = 65534;
-
-/// `ID 0: 3<TAB>ID 65534: 1` → [(0, 3), (65534, 1)]
-fn parse_counts(line: &str) -> Vec<(u32, u64)> {
-    line.split('\t')
-        .filter_map(|entry| {
-            let (id, count) = entry.strip_prefix("ID ")?.split_once(": ")?;
-            Some((id.parse().ok()?, count.parse().ok()?))
-        })
-        .collect()
-}
+const NOBODY: u64 = 65534;
 
 #[test]
 fn hello_map_counts_execs_per_user_id() {
@@ -24,13 +15,13 @@ fn hello_map_counts_execs_per_user_id() {
     let objects = map.objects();
 
     exec_marked(&unique_comm("map"), None, || {});
-    exec_marked(&unique_comm("map"), Some(NOBODY), || {});
+    exec_marked(&unique_comm("map"), Some(NOBODY as u32), || {});
     let line = map.expect_line("counts for root and nobody", |l| {
         let counts = parse_counts(l);
         counts.iter().any(|&(id, n)| id == 0 && n >= 1)
             && counts.iter().any(|&(id, n)| id == NOBODY && n >= 1)
     });
-    let ids: Vec<u32> = parse_counts(&line).into_iter().map(|(id, _)| id).collect();
+    let ids: Vec<u64> = parse_counts(&line).into_iter().map(|(id, _)| id).collect();
     assert!(ids.is_sorted(), "IDs are printed in order: {line}");
 
     let (status, _) = map.interrupt();
@@ -71,7 +62,7 @@ fn buffer_example_reports_each_exec(binary: &str) {
     session.expect_line(&expected, |l| l == expected);
 
     let comm = unique_comm("buf");
-    let pid = exec_marked(&comm, Some(NOBODY), || {});
+    let pid = exec_marked(&comm, Some(NOBODY as u32), || {});
     let expected = format!("{pid} {NOBODY} {comm} Hello World");
     session.expect_line(&expected, |l| l == expected);
 

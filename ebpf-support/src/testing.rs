@@ -36,6 +36,19 @@ pub fn kernel_ready() -> bool {
     }
 }
 
+/// For exercise checks: a check that cannot run must not look like a pass, so a missing
+/// privilege or feature always fails it.
+pub fn require_kernel() {
+    let problem = if crate::require(crate::Privilege::Tracing).is_err() {
+        Some("run the check as root (cargo learn uses sudo when it is there)".to_string())
+    } else {
+        crate::tracefs().err().map(|e| format!("{e:#}"))
+    };
+    if let Some(problem) = problem {
+        panic!("cannot check this exercise here: {problem}");
+    }
+}
+
 /// Serialises the tests that read `trace_pipe`: every line goes to exactly one reader, so two
 /// readers at once would each miss lines. Works across test processes (flock).
 pub struct TracePipeLock(#[allow(dead_code)] File);
@@ -203,23 +216,40 @@ impl Session {
         Session { pty, pid }
     }
 
-    /// Reads lines until one satisfies `wanted`, returning it. Fails after 30 s of silence.
-    pub fn expect_line(&mut self, what: &str, mut wanted: impl FnMut(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
+    /// Reads lines until one satisfies `wanted`, returning it. Fails after 30 s.
+    pub fn expect_line(&mut self, what: &str, wanted: impl FnMut(&str) -> bool) -> String {
+        match self.wait_for_line(Duration::from_secs(30), wanted) {
+            Ok(line) => line,
+            Err(seen) => panic!("timed out waiting for {what}; output so far: {seen:#?}"),
+        }
+    }
+
+    /// Reads lines until one satisfies `wanted` or `timeout` passes. On timeout (or when the
+    /// example exits) returns everything read meanwhile.
+    pub fn wait_for_line(
+        &mut self,
+        timeout: Duration,
+        mut wanted: impl FnMut(&str) -> bool,
+    ) -> Result<String, Vec<String>> {
+        let deadline = Instant::now() + timeout;
         let mut seen = Vec::new();
         while Instant::now() < deadline {
             match self.pty.read_line() {
                 Ok(line) => {
                     let line = line.trim_end_matches('\r').to_string();
                     if wanted(&line) {
-                        return line;
+                        return Ok(line);
                     }
                     seen.push(line);
                 }
-                Err(e) => panic!("waiting for {what}: {e}; output so far: {seen:#?}"),
+                Err(rexpect::error::Error::Timeout { .. }) => {}
+                Err(e) => {
+                    seen.push(format!("({e})"));
+                    return Err(seen);
+                }
             }
         }
-        panic!("timed out waiting for {what}; output so far: {seen:#?}");
+        Err(seen)
     }
 
     /// The BPF objects the example holds right now.
@@ -242,12 +272,44 @@ impl Session {
         self.finish()
     }
 
-    /// Waits for the example to end by itself (`--count`, `--timeout`).
+    /// Waits (up to a minute) for the example to end by itself (`--count`, `--timeout`).
     pub fn finish(mut self) -> (WaitStatus, String) {
-        let rest = self.pty.exp_eof().unwrap_or_default();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let rest = loop {
+            match self.pty.exp_eof() {
+                Ok(rest) => break rest,
+                Err(rexpect::error::Error::Timeout { .. }) if Instant::now() < deadline => {}
+                Err(e) => panic!("the example did not exit: {e}"),
+            }
+        };
         let status = self.pty.process().wait().expect("wait for the example");
         (status, rest.replace('\r', ""))
     }
+}
+
+/// The line that tells `cargo learn` (and the exercise proof) that a check failed because the
+/// asked behaviour is missing, not because something else broke.
+pub const EXERCISE_CHECK_FAILED: &str = "EXERCISE CHECK FAILED";
+
+/// Fails an exercise check, saying what was expected and what the reader's program did.
+pub fn exercise_failed(expected: &str, got: &str) -> ! {
+    panic!("{EXERCISE_CHECK_FAILED}\n  expected:     {expected}\n  your program: {got}\n");
+}
+
+/// How many of `programs` use each map, by map id: programs that share a map show up
+/// with a count above one.
+pub fn programs_per_map(programs: &BTreeSet<u32>) -> std::collections::BTreeMap<u32, usize> {
+    use libbpf_rs::query::{ProgInfoIter, ProgInfoQueryOptions};
+    let mut per_map = std::collections::BTreeMap::new();
+    for info in ProgInfoIter::with_query_opts(ProgInfoQueryOptions::default().include_map_ids(true))
+    {
+        if programs.contains(&info.id) {
+            for map in info.map_ids {
+                *per_map.entry(map).or_insert(0) += 1;
+            }
+        }
+    }
+    per_map
 }
 
 /// Runs `binary` as the unprivileged user `nobody` (from a copy it can reach) and returns

@@ -118,9 +118,12 @@ fn pick(name: Option<String>) -> Result<Exercise> {
         bail!("every exercise is done: well done!");
     }
     let names: Vec<&str> = exercises.iter().map(|e| e.name.as_str()).collect();
-    let found = exercises
-        .iter()
-        .position(|e| e.name == wanted || e.name.ends_with(&format!("-{wanted}")));
+    // Accept the full name, its start (`ch02-1`) or its end (`odd-even`).
+    let found = exercises.iter().position(|e| {
+        e.name == wanted
+            || e.name.starts_with(&format!("{wanted}-"))
+            || e.name.ends_with(&format!("-{wanted}"))
+    });
     match found {
         Some(i) => Ok(exercises.into_iter().nth(i).unwrap()),
         None => bail!(
@@ -271,9 +274,11 @@ fn readable(text: &str) -> String {
     match text.find(CHECK_FAILED_MARKER) {
         Some(start) => {
             let report = &text[start..];
-            let end = report
-                .find("\nnote:")
-                .or_else(|| report.find("\n\nfailures:"))
+            let cuts = ["\nstack backtrace:", "\nnote:", "\n\nfailures:"];
+            let end = cuts
+                .iter()
+                .filter_map(|cut| report.find(cut))
+                .min()
                 .unwrap_or(report.len());
             format!("\n{}\n", &report[..end])
         }

@@ -34,6 +34,7 @@ fn main() -> std::process::ExitCode {
         let _link = ebpf_support::attach_execve(hook, &skel.progs.hello, &skel.progs.hello_tp)?;
         eprintln!("hello-ring-buffer: attached ({hook}); reading the ring buffer, Ctrl-C to stop");
 
+        // ANCHOR: read
         let run = Run::new(&args.execve.run);
         let _trigger = args.execve.trigger.start();
         ebpf_support::read_ring_buffer(&skel.maps.output, &run, |bytes| {
@@ -41,5 +42,6 @@ fn main() -> std::process::ExitCode {
                 println!("{event}");
             }
         })
+        // ANCHOR_END: read
     })
 }

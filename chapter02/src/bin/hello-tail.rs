@@ -2,17 +2,15 @@
 //! a handler chosen by syscall number from a program array.
 
 use std::mem::MaybeUninit;
-use std::os::fd::{AsFd, AsRawFd};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, anyhow};
 use chapter02::syscalls;
 use clap::Parser;
 use ebpf_support::{Privilege, Run, RunArgs, TracePipe};
 use libbpf_rs::skel::{Skel, SkelBuilder};
-use libbpf_rs::{MapCore, MapFlags};
 
 ebpf_support::skeleton!(hello_tail);
-use hello_tail::{HelloTailSkel, HelloTailSkelBuilder};
+use hello_tail::HelloTailSkelBuilder;
 
 /// Tail calls from a raw tracepoint on sys_enter (Learning eBPF §2.1, hello-tail.py).
 ///
@@ -43,11 +41,11 @@ fn main() -> std::process::ExitCode {
         rodata.timer_create_nr = libc::SYS_timer_create as i32;
         rodata.timer_delete_nr = libc::SYS_timer_delete as i32;
         let skel = ebpf_support::load(open, &args.run)?;
-        fill_prog_array(&skel)?;
+        syscalls::fill_prog_array(skel.object(), &skel.maps.syscall)?;
         let _link = skel
             .progs
             .hello
-            .attach()
+            .attach_raw_tracepoint("sys_enter")
             .context("attaching to the sys_enter raw tracepoint")?;
         eprintln!(
             "hello-tail: attached to raw tracepoint sys_enter; reading trace_pipe, Ctrl-C to stop"
@@ -55,25 +53,4 @@ fn main() -> std::process::ExitCode {
 
         trace_pipe.print_lines(&Run::new(&args.run))
     })
-}
-
-/// Puts each handler's file descriptor into the `syscall` program array at its syscall
-/// numbers: the user-space half of `bpf_tail_call()`.
-fn fill_prog_array(skel: &HelloTailSkel) -> Result<()> {
-    for route in syscalls::routes() {
-        let program = skel
-            .object()
-            .progs()
-            .find(|p| p.name() == route.handler)
-            .ok_or_else(|| anyhow!("no program {} in hello-tail.bpf.c", route.handler))?;
-        let fd = program.as_fd().as_raw_fd();
-        for nr in route.syscalls {
-            let key = (nr as u32).to_ne_bytes();
-            skel.maps
-                .syscall
-                .update(&key, &fd.to_ne_bytes(), MapFlags::ANY)
-                .with_context(|| format!("adding {} for syscall {nr}", route.handler))?;
-        }
-    }
-    Ok(())
 }

@@ -6,8 +6,10 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Result;
-use libbpf_rs::skel::OpenSkel;
+use libbpf_rs::OpenObject;
+use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::{ErrorKind, PrintLevel};
+use std::mem::MaybeUninit;
 
 use super::cli::RunArgs;
 
@@ -95,4 +97,18 @@ fn describe_load_failure(error: &libbpf_rs::Error, captured: &[String]) -> LoadE
         summary,
         verifier_log: verifier_log.map(VerifierLog),
     }
+}
+
+/// Opens, loads and auto-attaches a skeleton: every program whose `SEC()` names its hook is
+/// attached (the links live in the returned skeleton). For examples with nothing to set
+/// between the steps.
+pub fn load_and_attach<'obj, B: SkelBuilder<'obj>>(
+    builder: B,
+    object: &'obj mut MaybeUninit<OpenObject>,
+    args: &RunArgs,
+) -> Result<<B::Output as OpenSkel<'obj>>::Output> {
+    let open = builder.open(object)?;
+    let mut skel = load(open, args)?;
+    anyhow::Context::context(skel.attach(), "attaching the eBPF programs")?;
+    Ok(skel)
 }

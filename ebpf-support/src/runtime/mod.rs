@@ -11,7 +11,7 @@ pub use attach::{AttachMode, ExecveArgs, ExecveAttach, attach_execve, choose_exe
 pub use cli::{ExecTrigger, RunArgs, main, parse_args};
 pub use events::{read_perf_buffer, read_ring_buffer};
 pub use features::{Feature, has};
-pub use libbpf_log::{LoadError, load};
+pub use libbpf_log::{LoadError, load, load_and_attach};
 pub use privileges::{Privilege, require};
 pub use run::Run;
 pub use trace_pipe::{TraceLine, TracePipe, tracefs};
