@@ -36,14 +36,21 @@ pub fn run() -> Result<()> {
     let mut tally = Tally::default();
 
     section("format");
-    tally.step(
-        "cargo fmt --check",
-        crate::run_status(
-            crate::cargo()
-                .current_dir(&root)
-                .args(["fmt", "--all", "--check"]),
-        ),
-    );
+    for workspace in [root.clone(), learn::exercises_dir(), learn::solutions_dir()] {
+        let check = crate::cargo()
+            .current_dir(&workspace)
+            .args(["fmt", "--all", "--check"])
+            .status();
+        let result = match check {
+            Ok(status) if status.success() => Ok(()),
+            Ok(status) => Err(anyhow::anyhow!(
+                "cargo fmt --check in {} ({status})",
+                workspace.display()
+            )),
+            Err(e) => Err(e.into()),
+        };
+        tally.step("cargo fmt --check", result);
+    }
     section("clippy");
     tally.step(
         "cargo clippy",
