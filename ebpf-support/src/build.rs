@@ -12,14 +12,19 @@ const CLANG_CANDIDATES: &[&str] = &[
 
 /// Call from `build.rs`: `fn main() { ebpf_support::build::skeletons() }`.
 pub fn skeletons() {
-    if let Err(message) = try_skeletons() {
+    skeletons_with(&[]);
+}
+
+/// Like `skeletons`, with more directories for `#include "…"`.
+pub fn skeletons_with(include_dirs: &[PathBuf]) {
+    if let Err(message) = try_skeletons(include_dirs) {
         // A build script's panic is the only way to stop the build; keep the message readable.
         eprintln!("error: {message}");
         panic!("{message}");
     }
 }
 
-fn try_skeletons() -> Result<(), String> {
+fn try_skeletons(include_dirs: &[PathBuf]) -> Result<(), String> {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
     let out_dir = PathBuf::from(env::var("OUT_DIR").map_err(|e| e.to_string())?);
     let bpf_dir = manifest_dir.join("src/bpf");
@@ -32,6 +37,11 @@ fn try_skeletons() -> Result<(), String> {
         "cargo:rerun-if-changed={}",
         include.join("vmlinux.h").display()
     );
+    let mut clang_args = vec![format!("-I{}", include.display()), "-Wall".to_string()];
+    for dir in include_dirs {
+        println!("cargo:rerun-if-changed={}", dir.display());
+        clang_args.push(format!("-I{}", dir.display()));
+    }
 
     let mut sources: Vec<PathBuf> = std::fs::read_dir(&bpf_dir)
         .map_err(|e| format!("cannot read {}: {e}", bpf_dir.display()))?
@@ -57,7 +67,7 @@ fn try_skeletons() -> Result<(), String> {
             .source(path)
             .obj(out_dir.join(format!("{name}.bpf.o")))
             .clang(&clang)
-            .clang_args([format!("-I{}", include.display()), "-Wall".to_string()])
+            .clang_args(&clang_args)
             .build_and_generate(out_dir.join(format!("{name}.skel.rs")))
             .map_err(|e| format!("{}: {e:#}", path.display()))?;
     }

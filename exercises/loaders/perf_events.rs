@@ -18,9 +18,7 @@ struct Args {
 }
 
 fn main() -> std::process::ExitCode {
-    ebpf_support::main(|| {
-        let args: Args = ebpf_support::parse_args()?;
-        ebpf_support::require(Privilege::Tracing)?;
+    ebpf_support::main(Privilege::Tracing, |args: Args| {
         let mut object = MaybeUninit::uninit();
         let builder = hello_buffer::HelloBufferSkelBuilder::default();
         let skel = ebpf_support::load_and_attach(builder, &mut object, &args.run)?;

@@ -28,10 +28,8 @@ struct Args {
 }
 
 fn main() -> std::process::ExitCode {
-    ebpf_support::main(|| {
-        let args: Args = ebpf_support::parse_args()?;
-        ebpf_support::require(Privilege::Tracing)?;
-        let hook = args.execve.attach.resolve("hello-map");
+    ebpf_support::main(Privilege::Tracing, |args: Args| {
+        let hook = args.execve.attach.resolve();
 
         let mut object = MaybeUninit::uninit();
         let mut open = HelloMapSkelBuilder::default().open(&mut object)?;

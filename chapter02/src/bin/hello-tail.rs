@@ -26,9 +26,7 @@ struct Args {
 }
 
 fn main() -> std::process::ExitCode {
-    ebpf_support::main(|| {
-        let args: Args = ebpf_support::parse_args()?;
-        ebpf_support::require(Privilege::Tracing)?;
+    ebpf_support::main(Privilege::Tracing, |args: Args| {
         let mut trace_pipe = TracePipe::open()?;
 
         let mut object = MaybeUninit::uninit();

@@ -23,11 +23,9 @@ struct Args {
 }
 
 fn main() -> std::process::ExitCode {
-    ebpf_support::main(|| {
-        let args: Args = ebpf_support::parse_args()?;
-        ebpf_support::require(Privilege::Tracing)?;
+    ebpf_support::main(Privilege::Tracing, |args: Args| {
         let mut trace_pipe = TracePipe::open()?;
-        let hook = args.execve.attach.resolve("hello");
+        let hook = args.execve.attach.resolve();
 
         let mut object = MaybeUninit::uninit();
         let mut open = HelloSkelBuilder::default().open(&mut object)?;

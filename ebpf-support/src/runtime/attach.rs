@@ -26,14 +26,15 @@ pub enum ExecveAttach {
 
 impl AttachMode {
     /// Resolves `Auto` against the running kernel, saying in one line when it falls back.
-    pub fn resolve(self, program: &str) -> ExecveAttach {
+    pub fn resolve(self) -> ExecveAttach {
         match self {
             AttachMode::Kprobe => ExecveAttach::Kprobe,
             AttachMode::Tracepoint => ExecveAttach::Tracepoint,
             AttachMode::Auto if has(Feature::Kprobes) => ExecveAttach::Kprobe,
             AttachMode::Auto => {
                 eprintln!(
-                    "{program}: {}; using the syscalls/sys_enter_execve tracepoint instead",
+                    "{}: {}; using the syscalls/sys_enter_execve tracepoint instead",
+                    super::cli::program_name(),
                     Feature::Kprobes.missing_reason()
                 );
                 ExecveAttach::Tracepoint

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use anyhow::Result;
 
+use super::privileges::Privilege;
+
 /// `--count`, `--timeout` and `--verbose`, flattened into every long-running example.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct RunArgs {
@@ -73,9 +75,21 @@ impl Drop for TriggerGuard {
     }
 }
 
+/// The example's name, as the reader typed it (`hello-map`), for messages.
+pub fn program_name() -> String {
+    std::env::args()
+        .next()
+        .and_then(|arg0| {
+            std::path::Path::new(&arg0)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "example".into())
+}
+
 /// Parses the command line. `--help` prints and exits 0; a bad argument becomes a one-line
 /// error (clap's own report adds a usage block).
-pub fn parse_args<T: clap::Parser>() -> Result<T> {
+fn parse_args<T: clap::Parser>() -> Result<T> {
     T::try_parse().map_err(|error| {
         use clap::error::ErrorKind;
         if matches!(
@@ -94,22 +108,20 @@ pub fn parse_args<T: clap::Parser>() -> Result<T> {
     })
 }
 
-/// Runs an example's body: an error becomes `NAME: message` on one line and exit code 1.
-pub fn main(body: impl FnOnce() -> Result<()>) -> ExitCode {
-    let name = std::env::args()
-        .next()
-        .and_then(|arg0| {
-            std::path::Path::new(&arg0)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-        })
-        .unwrap_or_else(|| "example".into());
+/// Runs an example: parses its arguments, checks its privileges, then runs `body`. Any error
+/// becomes `NAME: message` on one line (plus the verifier log, when the kernel rejected a
+/// program) and exit code 1.
+pub fn main<A: clap::Parser>(privilege: Privilege, body: impl FnOnce(A) -> Result<()>) -> ExitCode {
     super::libbpf_log::install();
-    match body() {
+    let result = parse_args::<A>().and_then(|args| {
+        super::privileges::require(privilege)?;
+        body(args)
+    });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             let line = format!("{error:#}").replace('\n', " ");
-            eprintln!("{name}: {line}");
+            eprintln!("{}: {line}", program_name());
             if let Some(log) = error
                 .downcast_ref::<super::LoadError>()
                 .and_then(|e| e.verifier_log.as_ref())

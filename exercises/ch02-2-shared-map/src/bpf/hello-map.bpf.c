@@ -4,27 +4,8 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
-	__type(key, u64);
-	__type(value, u64);
-} counter_table SEC(".maps");
-
-static void increment(u64 key)
-{
-	u64 counter = 0;
-	u64 *p = bpf_map_lookup_elem(&counter_table, &key);
-	if (p != NULL)
-		counter = *p;
-	counter++;
-	bpf_map_update_elem(&counter_table, &key, &counter, BPF_ANY);
-}
-
-static u64 current_uid(void)
-{
-	return bpf_get_current_uid_gid() & 0xFFFFFFFF;
-}
+// counter_table, increment() and current_uid(), as in chapter02's hello-map.
+#include "counter_table.h"
 
 SEC("tp/syscalls/sys_enter_execve")
 int hello(void *ctx)
