@@ -1,6 +1,8 @@
 //! `cargo xtask`: everything in this workspace that is not an example.
 
 mod book;
+mod cpio;
+mod lanes;
 mod learn;
 mod setup;
 mod test;
@@ -45,7 +47,38 @@ enum Task {
     /// Build the book in book/build (checking every {{#include}}).
     Book,
     /// Regenerate vmlinux/<arch>/vmlinux.h from this kernel's BTF with bpftool.
-    Vmlinux,
+    Vmlinux {
+        /// Take the BTF of a lane's kernel instead (e.g. debian-6.12-arm64 for the arm64 header).
+        #[arg(long)]
+        lane: Option<String>,
+    },
+    /// Kernel lanes: stock Debian kernels booted in QEMU, where the tests run too.
+    #[command(subcommand)]
+    Vm(Vm),
+}
+
+#[derive(Subcommand)]
+enum Vm {
+    /// Run every chapter's tests in one lane, or in all of them.
+    Test {
+        #[arg(long)]
+        lane: Option<String>,
+    },
+    /// Open a shell in a lane, with this workspace at the same path: run the examples there
+    /// on a kernel that has kprobes, fentry and LSM.
+    Shell {
+        #[arg(long, default_value = "debian-6.12")]
+        lane: String,
+    },
+    /// Run one command in a lane, e.g. `cargo xtask vm run --lane debian-6.1 -- uname -a`.
+    Run {
+        #[arg(long, default_value = "debian-6.12")]
+        lane: String,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        command: Vec<String>,
+    },
+    /// List the lanes and the kernel package each boots today.
+    List,
 }
 
 fn main() -> ExitCode {
@@ -56,13 +89,62 @@ fn main() -> ExitCode {
         Task::Test => test::run(),
         Task::Learn(command) => learn::run(command),
         Task::Book => setup::run(setup::Needs { book: true }).and_then(|()| book::build()),
-        Task::Vmlinux => vmlinux::generate(),
+        Task::Vmlinux { lane } => vmlinux::generate(lane.as_deref()),
+        Task::Vm(vm) => run_vm(vm),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("xtask: {error:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_vm(vm: Vm) -> Result<()> {
+    setup::run(setup::Needs::default())?;
+    match vm {
+        Vm::Test { lane } => {
+            let lanes = match lane {
+                Some(name) => vec![lanes::find(&name)?],
+                None => lanes::LANES.to_vec(),
+            };
+            let mut failed = Vec::new();
+            for lane in &lanes {
+                let result = lanes::test(lane)?;
+                println!(
+                    "lane {}: {} passed, {} failed",
+                    lane.name, result.passed, result.failed
+                );
+                if result.failed > 0 {
+                    failed.push(lane.name);
+                }
+            }
+            if !failed.is_empty() {
+                bail!("tests failed in {}", failed.join(", "));
+            }
+            Ok(())
+        }
+        Vm::Shell { lane } => lanes::shell(&lanes::find(&lane)?),
+        Vm::Run { lane, command } => {
+            let lane = lanes::find(&lane)?;
+            let script = format!("cd '{}'\n{}\n", root().display(), command.join(" "));
+            let run = lanes::run_script(&lane, &script, std::time::Duration::from_secs(30 * 60))?;
+            if run.status != 0 {
+                bail!(
+                    "the command exited with status {} in {}",
+                    run.status,
+                    lane.name
+                );
+            }
+            Ok(())
+        }
+        Vm::List => {
+            for lane in lanes::LANES {
+                let kernel = lane.kernel_package().unwrap_or_else(|e| format!("({e:#})"));
+                println!("{:<20} {:<8} {kernel}", lane.name, lane.arch.rust_name());
+            }
+            Ok(())
         }
     }
 }

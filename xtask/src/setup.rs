@@ -187,3 +187,59 @@ fn install_mdbook() -> Result<()> {
     eprintln!("setup: installing mdbook {MDBOOK_VERSION} with cargo install (a few minutes, once)");
     run_status(crate::cargo().args(["install", "mdbook", "--locked", "--version", MDBOOK_VERSION]))
 }
+
+/// What booting a lane needs on the host: QEMU for the lane's architecture and a static
+/// busybox; for arm64 also the cross toolchain and arm64 libraries to build the tests with.
+pub fn lane_packages(arch: crate::lanes::Arch) -> Result<()> {
+    use crate::lanes::Arch;
+    let mut needed = vec!["busybox-static", "xz-utils", "zstd"];
+    match arch {
+        Arch::X86_64 => needed.push("qemu-system-x86"),
+        Arch::Aarch64 => {
+            needed.extend([
+                "qemu-system-arm",
+                "gcc-aarch64-linux-gnu",
+                "libc6-dev-arm64-cross",
+            ]);
+            needed.extend(["libelf-dev:arm64", "zlib1g-dev:arm64"]);
+        }
+    }
+    let missing: Vec<&str> = needed.into_iter().filter(|p| !installed(p)).collect();
+    if !missing.is_empty() {
+        if !is_root() {
+            bail!(
+                "a lane needs {}: run as root, or install them yourself",
+                missing.join(" ")
+            );
+        }
+        if arch == Arch::Aarch64 && !foreign_architectures().contains("arm64") {
+            run_status(Command::new("dpkg").args(["--add-architecture", "arm64"]))?;
+        }
+        eprintln!("setup: installing {} for the lanes", missing.join(" "));
+        run_status(Command::new("apt-get").args(["update", "-qq"]))?;
+        run_status(
+            Command::new("apt-get")
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .args(["install", "-y", "-qq", "--no-install-recommends"])
+                .args(&missing),
+        )?;
+    }
+    if arch == Arch::Aarch64 {
+        let targets = Command::new("rustup")
+            .args(["target", "list", "--installed"])
+            .output()?;
+        if !String::from_utf8_lossy(&targets.stdout).contains(arch.target_triple()) {
+            eprintln!("setup: adding the Rust target {}", arch.target_triple());
+            run_status(Command::new("rustup").args(["target", "add", arch.target_triple()]))?;
+        }
+    }
+    Ok(())
+}
+
+fn foreign_architectures() -> String {
+    Command::new("dpkg")
+        .arg("--print-foreign-architectures")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}

@@ -114,7 +114,7 @@ fn cargo_test(tally: &mut Tally, command: &mut Command) -> Result<()> {
 }
 
 /// `ok. 12 passed; 0 failed; …` → the number before `word`.
-fn count_before(text: &str, word: &str) -> u64 {
+pub fn count_before(text: &str, word: &str) -> u64 {
     text.split(';')
         .find_map(|part| {
             part.trim()
