@@ -25,7 +25,7 @@ pub const TIMER_SYSCALLS: [i64; 5] = [
 /// Syscalls so frequent that printing each would drown the output; the book sends them to
 /// `ignore_opcode`.
 pub fn noisy_syscalls() -> Vec<i64> {
-    let mut noisy = vec![
+    let common = [
         libc::SYS_read,
         libc::SYS_write,
         libc::SYS_futex,
@@ -41,13 +41,10 @@ pub fn noisy_syscalls() -> Vec<i64> {
     ];
     // Older calls that arm64 never had.
     #[cfg(target_arch = "x86_64")]
-    noisy.extend([
-        libc::SYS_poll,
-        libc::SYS_select,
-        libc::SYS_epoll_wait,
-        libc::SYS_fstat,
-    ]);
-    noisy
+    let legacy = [libc::SYS_poll, libc::SYS_select, libc::SYS_epoll_wait, libc::SYS_fstat];
+    #[cfg(not(target_arch = "x86_64"))]
+    let legacy = [];
+    common.into_iter().chain(legacy).collect()
 }
 
 /// Which handler each syscall number goes to.

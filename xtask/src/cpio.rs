@@ -46,7 +46,7 @@ impl Archive {
     }
 
     fn pad(&mut self) {
-        while self.bytes.len() % 4 != 0 {
+        while !self.bytes.len().is_multiple_of(4) {
             self.bytes.push(0);
         }
     }
@@ -65,7 +65,7 @@ mod tests {
         archive.dir("bin");
         archive.file("init", 0o755, b"#!/bin/sh\n");
         let bytes = archive.finish();
-        assert_eq!(bytes.len() % 4, 0);
+        assert!(bytes.len().is_multiple_of(4));
         assert!(bytes.starts_with(b"070701"));
         let text = String::from_utf8_lossy(&bytes);
         assert!(
