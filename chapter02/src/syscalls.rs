@@ -41,7 +41,12 @@ pub fn noisy_syscalls() -> Vec<i64> {
     ];
     // Older calls that arm64 never had.
     #[cfg(target_arch = "x86_64")]
-    let legacy = [libc::SYS_poll, libc::SYS_select, libc::SYS_epoll_wait, libc::SYS_fstat];
+    let legacy = [
+        libc::SYS_poll,
+        libc::SYS_select,
+        libc::SYS_epoll_wait,
+        libc::SYS_fstat,
+    ];
     #[cfg(not(target_arch = "x86_64"))]
     let legacy = [];
     common.into_iter().chain(legacy).collect()

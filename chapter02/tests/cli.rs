@@ -57,9 +57,39 @@ fn without_root_each_example_says_so_in_one_line() {
         testing::assert_one_line_error(
             &output,
             &format!(
-                "{}: needs root: loading eBPF programs requires CAP_BPF and CAP_PERFMON (missing here); run it with sudo",
+                "{}: needs root: loading eBPF programs requires CAP_BPF and CAP_PERFMON (missing: CAP_BPF, \
+                 CAP_PERFMON); run it with sudo",
                 name(binary)
             ),
         );
     }
+}
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    if !testing::kernel_ready() {
+        return;
+    }
+    // `hello-buffer --trigger | head -1`: the reader closes the pipe after one line.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hello-buffer"))
+        .args(["--trigger", "--timeout", "30"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    assert!(first.ends_with(" Hello World\n"), "{first:?}");
+    drop(stdout);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panic"), "{stderr}");
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        output.status.signal(),
+        Some(libc::SIGPIPE),
+        "{:?}: {stderr}",
+        output.status
+    );
 }

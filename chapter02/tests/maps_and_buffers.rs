@@ -48,11 +48,11 @@ fn hello_map_count_stops_after_that_many_printouts() {
 }
 
 /// Both buffer examples print `PID UID COMMAND MESSAGE` for each exec.
-fn buffer_example_reports_each_exec(binary: &str) {
+fn buffer_example_reports_each_exec(binary: &str, args: &[&str]) {
     if !testing::kernel_ready() {
         return;
     }
-    let mut session = Session::spawn(binary, &[]);
+    let mut session = Session::spawn(binary, args);
     session.expect_line("the attach line", |l| l.contains(": attached"));
     let objects = session.objects();
 
@@ -73,12 +73,63 @@ fn buffer_example_reports_each_exec(binary: &str) {
 
 #[test]
 fn hello_buffer_reports_each_exec_through_a_perf_buffer() {
-    buffer_example_reports_each_exec(env!("CARGO_BIN_EXE_hello-buffer"));
+    buffer_example_reports_each_exec(env!("CARGO_BIN_EXE_hello-buffer"), &[]);
 }
 
 #[test]
 fn hello_ring_buffer_reports_each_exec_through_a_ring_buffer() {
-    buffer_example_reports_each_exec(env!("CARGO_BIN_EXE_hello-ring-buffer"));
+    buffer_example_reports_each_exec(env!("CARGO_BIN_EXE_hello-ring-buffer"), &[]);
+}
+
+#[test]
+fn hello_ring_buffer_reports_each_exec_through_the_tracepoint() {
+    buffer_example_reports_each_exec(
+        env!("CARGO_BIN_EXE_hello-ring-buffer"),
+        &["--attach", "tracepoint"],
+    );
+}
+
+#[test]
+fn hello_ring_buffer_stops_cleanly_on_sigterm() {
+    if !testing::kernel_ready() {
+        return;
+    }
+    let mut session = Session::spawn(env!("CARGO_BIN_EXE_hello-ring-buffer"), &["--trigger"]);
+    session.expect_line("an event", |l| l.ends_with(" Hello World"));
+    let objects = session.objects();
+    let (status, _) = session.terminate();
+    assert!(matches!(status, WaitStatus::Exited(_, 0)), "{status:?}");
+    objects.assert_released();
+}
+
+#[test]
+fn hello_map_timeout_ends_the_run() {
+    if !testing::kernel_ready() {
+        return;
+    }
+    let started = std::time::Instant::now();
+    let map = Session::spawn(
+        env!("CARGO_BIN_EXE_hello-map"),
+        &["--interval", "1", "--timeout", "2.5"],
+    );
+    let (status, output) = map.finish();
+    assert!(
+        matches!(status, WaitStatus::Exited(_, 0)),
+        "{status:?}: {output}"
+    );
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(2500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        output
+            .lines()
+            .filter(|l| l.starts_with("ID ") || l.starts_with('('))
+            .count(),
+        2,
+        "{output}"
+    );
 }
 
 #[test]

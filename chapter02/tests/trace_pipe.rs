@@ -73,6 +73,51 @@ fn hello_count_prints_that_many_lines_and_exits() {
     assert!(lines.iter().all(|l| l.message == "Hello World"), "{output}");
 }
 
+/// The fallback hook works on every kernel, so it is proven everywhere, whatever `auto` picks.
+#[test]
+fn hello_attach_tracepoint_works_on_any_kernel() {
+    if !testing::kernel_ready() {
+        return;
+    }
+    let _lock = testing::lock_trace_pipe();
+    let mut hello = Session::spawn(HELLO, &["--attach", "tracepoint"]);
+    hello.expect_line("the attach line", |l| {
+        l.contains("attached (tracepoint syscalls/sys_enter_execve)")
+    });
+    let objects = hello.objects();
+    let pid = exec_marked(&unique_comm("tp"), None, || {});
+    hello.expect_line("Hello World via the tracepoint", |l| {
+        is_line(l, pid, "Hello World")
+    });
+    let (status, _) = hello.interrupt();
+    assert!(matches!(status, WaitStatus::Exited(_, 0)), "{status:?}");
+    objects.assert_released();
+}
+
+#[test]
+fn hello_tail_count_stops_after_that_many_lines() {
+    if !testing::kernel_ready() {
+        return;
+    }
+    let _lock = testing::lock_trace_pipe();
+    let mut tail = Session::spawn(HELLO_TAIL, &["--count", "5", "--timeout", "30"]);
+    tail.expect_line("the attach line", |l| {
+        l.contains("attached to raw tracepoint sys_enter")
+    });
+    // An idle machine makes few syscalls that hello-tail does not ignore: make some.
+    exec_marked(&unique_comm("count"), None, syscalls_for_hello_tail);
+    let (status, output) = tail.finish();
+    assert!(
+        matches!(status, WaitStatus::Exited(_, 0)),
+        "{status:?}: {output}"
+    );
+    assert_eq!(
+        output.lines().filter_map(testing_line).count(),
+        5,
+        "{output}"
+    );
+}
+
 #[test]
 fn hello_stops_cleanly_on_sigterm() {
     if !testing::kernel_ready() {

@@ -15,6 +15,10 @@ pub use runtime::*;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+/// The line that tells `cargo learn` (and the exercise proof) that a check failed because the
+/// asked behaviour is missing, not because something else broke.
+pub const EXERCISE_CHECK_FAILED: &str = "EXERCISE CHECK FAILED";
+
 /// Includes the skeleton that `build::skeletons()` generated for `src/bpf/NAME.bpf.c`
 /// (dashes in NAME become underscores), e.g. `skeleton!(hello_buffer)`.
 #[macro_export]

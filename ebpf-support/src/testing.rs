@@ -190,30 +190,130 @@ impl BpfObjects {
     }
 }
 
-/// An example running in a pseudo-terminal, as a reader would run it.
+/// The highest BPF object ids in the kernel at one moment: what is created later gets higher
+/// ones, as ids only grow.
+#[derive(Clone, Copy, Debug)]
+pub struct IdMark {
+    prog: u32,
+    map: u32,
+    link: u32,
+}
+
+type GetNextId = unsafe extern "C" fn(u32, *mut u32) -> i32;
+
+/// Every id of one kind of BPF object in the kernel now.
+fn all_ids(next: GetNextId) -> Vec<u32> {
+    let mut ids = Vec::new();
+    let mut id = 0;
+    // SAFETY: a plain bpf(2) wrapper writing one u32.
+    while unsafe { next(id, &mut id) } == 0 {
+        ids.push(id);
+    }
+    ids
+}
+
+/// The ids of programs, maps and links that some process holds open.
+fn held_by_processes() -> BpfObjects {
+    let mut held = BpfObjects::default();
+    for process in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = process.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fdinfo")) else {
+            continue;
+        };
+        if fds.count() == 0 {
+            continue;
+        }
+        let objects = BpfObjects::of_process(pid);
+        held.progs.extend(objects.progs);
+        held.maps.extend(objects.maps);
+        held.links.extend(objects.links);
+    }
+    held
+}
+
+impl IdMark {
+    pub fn now() -> IdMark {
+        use libbpf_rs::libbpf_sys as sys;
+        let max = |next: GetNextId| all_ids(next).into_iter().max().unwrap_or(0);
+        IdMark {
+            prog: max(sys::bpf_prog_get_next_id),
+            map: max(sys::bpf_map_get_next_id),
+            link: max(sys::bpf_link_get_next_id),
+        }
+    }
+
+    /// Objects created since the mark that are still in the kernel although no process holds
+    /// them: left attached to a hook without a link, or pinned.
+    pub fn left_behind(&self) -> BpfObjects {
+        use libbpf_rs::libbpf_sys as sys;
+        let held = held_by_processes();
+        let orphans = |next: GetNextId, mark: u32, held: &BTreeSet<u32>| {
+            all_ids(next)
+                .into_iter()
+                .filter(|id| *id > mark && !held.contains(id))
+                .collect()
+        };
+        BpfObjects {
+            progs: orphans(sys::bpf_prog_get_next_id, self.prog, &held.progs),
+            maps: orphans(sys::bpf_map_get_next_id, self.map, &held.maps),
+            links: orphans(sys::bpf_link_get_next_id, self.link, &held.links),
+        }
+    }
+
+    /// Panics if, a few seconds after the run, anything created since the mark is left behind.
+    pub fn assert_nothing_left(&self) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let left = self.left_behind();
+            if left.is_empty() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "BPF objects left behind that no process holds: {left:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+/// An example running in a pseudo-terminal, as a reader would run it. However it ends, the
+/// session checks that it left no BPF objects behind.
 pub struct Session {
     pty: PtySession,
     pub pid: u32,
+    mark: IdMark,
 }
 
 impl Session {
     /// Starts `binary args…` in a pty; `exec` through sh keeps the pid, which sh prints first.
     pub fn spawn(binary: &str, args: &[&str]) -> Session {
+        let mark = IdMark::now();
         let mut command = Command::new("/bin/sh");
         command
             .arg("-c")
             .arg("echo \"session-pid $$\"; exec \"$0\" \"$@\"")
             .arg(binary)
             .args(args);
-        let mut pty =
-            rexpect::session::spawn_command(command, Some(30_000)).expect("spawn in a pty");
-        let (_, pid) = pty.exp_regex(r"session-pid (\d+)").expect("pid line");
+        // rexpect's own timeout bounds one read; expect_line and wait_for_line keep reading
+        // until their own deadlines.
+        let mut pty = rexpect::session::spawn_command(command, Some(500)).expect("spawn in a pty");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let (_, pid) = loop {
+            match pty.exp_regex(r"session-pid (\d+)") {
+                Ok(found) => break found,
+                Err(rexpect::error::Error::Timeout { .. }) if Instant::now() < deadline => {}
+                Err(e) => panic!("starting {binary}: {e}"),
+            }
+        };
         let pid = pid
             .trim_start_matches("session-pid ")
             .trim()
             .parse()
             .expect("pid");
-        Session { pty, pid }
+        Session { pty, pid, mark }
     }
 
     /// Reads lines until one satisfies `wanted`, returning it. Fails after 30 s.
@@ -283,15 +383,15 @@ impl Session {
             }
         };
         let status = self.pty.process().wait().expect("wait for the example");
+        self.mark.assert_nothing_left();
         (status, rest.replace('\r', ""))
     }
 }
 
-/// The line that tells `cargo learn` (and the exercise proof) that a check failed because the
-/// asked behaviour is missing, not because something else broke.
-pub const EXERCISE_CHECK_FAILED: &str = "EXERCISE CHECK FAILED";
+pub use crate::EXERCISE_CHECK_FAILED;
 
 /// Fails an exercise check, saying what was expected and what the reader's program did.
+#[track_caller]
 pub fn exercise_failed(expected: &str, got: &str) -> ! {
     panic!("{EXERCISE_CHECK_FAILED}\n  expected:     {expected}\n  your program: {got}\n");
 }
@@ -312,6 +412,14 @@ pub fn programs_per_map(programs: &BTreeSet<u32>) -> std::collections::BTreeMap<
     per_map
 }
 
+/// The id of the map called `name` among `maps`.
+pub fn map_named(maps: &BTreeSet<u32>, name: &str) -> Option<u32> {
+    use libbpf_rs::query::MapInfoIter;
+    MapInfoIter::default()
+        .find(|info| maps.contains(&info.id) && info.name.to_string_lossy() == name)
+        .map(|info| info.id)
+}
+
 /// Runs `binary` as the unprivileged user `nobody` (from a copy it can reach) and returns
 /// what it printed.
 pub fn run_as_nobody(binary: &Path, args: &[&str]) -> Output {
@@ -327,7 +435,7 @@ pub fn run_as_nobody(binary: &Path, args: &[&str]) -> Output {
         .current_dir(&dir)
         .output()
         .expect("run as nobody");
-    let _ = std::fs::remove_file(&copy);
+    let _ = std::fs::remove_dir_all(&dir);
     output
 }
 

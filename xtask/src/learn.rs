@@ -176,7 +176,8 @@ pub fn run(command: Learn) -> Result<()> {
                 exercise.name, exercise.title
             );
             let outcome = check(&workspace, &exercise.name, true)?;
-            if !solution {
+            // Only a verdict on the reader's program changes their progress.
+            if !solution && matches!(outcome, Outcome::Passed | Outcome::NotSolved(_)) {
                 record(&exercise.name, outcome == Outcome::Passed)?;
             }
             match outcome {
@@ -187,11 +188,19 @@ pub fn run(command: Learn) -> Result<()> {
                     );
                     Ok(())
                 }
-                Outcome::CheckFailed(_) => bail!(
-                    "{} is not solved yet; `cargo learn hint {}` may help",
-                    exercise.name,
-                    exercise.name
-                ),
+                Outcome::NotSolved(_) => {
+                    bail!(
+                        "{} is not solved yet; `cargo learn hint {}` may help",
+                        exercise.name,
+                        exercise.name
+                    )
+                }
+                Outcome::CouldNotRun(_) => {
+                    bail!(
+                        "the check of {} could not run here (see above); this says nothing about your program",
+                        exercise.name
+                    )
+                }
                 Outcome::BuildFailed(_) => bail!(
                     "{} does not build; the compiler's messages are above",
                     exercise.name
@@ -205,14 +214,17 @@ pub fn run(command: Learn) -> Result<()> {
 pub enum Outcome {
     Passed,
     /// The program built and ran, and the check found the asked behaviour missing.
-    CheckFailed(String),
+    NotSolved(String),
+    /// The check failed for another reason: no root, no tracefs, a program that did not load.
+    CouldNotRun(String),
     BuildFailed(String),
 }
 
 /// The line every check prints when the behaviour is missing (see ebpf_support::testing).
-pub const CHECK_FAILED_MARKER: &str = "EXERCISE CHECK FAILED";
+pub use ebpf_support::EXERCISE_CHECK_FAILED as CHECK_FAILED_MARKER;
 
-/// Builds the package's check, then runs it. `show` streams the output to the terminal.
+/// Builds the package's check, then runs it. With `show`, the build streams to the terminal
+/// and the check's own report is printed when it ends.
 pub fn check(workspace: &Path, name: &str, show: bool) -> Result<Outcome> {
     let manifest = workspace.join("Cargo.toml");
     let mut build = crate::cargo();
@@ -248,7 +260,8 @@ pub fn check(workspace: &Path, name: &str, show: bool) -> Result<Outcome> {
     )?;
     Ok(match run {
         (true, _) => Outcome::Passed,
-        (false, text) => Outcome::CheckFailed(text),
+        (false, text) if text.contains(CHECK_FAILED_MARKER) => Outcome::NotSolved(text),
+        (false, text) => Outcome::CouldNotRun(text),
     })
 }
 

@@ -53,7 +53,8 @@ const PACKAGES: &[Package] = &[
     },
     Package {
         name: "bpftool",
-        fallback: None,
+        // Ubuntu ships bpftool in linux-tools rather than a package of its own.
+        fallback: Some("linux-tools-common"),
         why: "inspects loaded programs and maps; generates vmlinux.h",
     },
 ];
@@ -152,9 +153,17 @@ fn tool_present(tool: &str) -> bool {
 
 fn mount_tracefs() -> Result<()> {
     const TRACEFS: &str = "/sys/kernel/tracing";
-    if Path::new(TRACEFS).join("trace_pipe").exists()
-        || Path::new("/sys/kernel/debug/tracing/trace_pipe").exists()
-    {
+    // /proc/self/mountinfo, unlike a look inside, works for users who cannot read tracefs.
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let mounted = mounts.lines().any(|line| {
+        let fields: Vec<&str> = line.split(' ').collect();
+        let fstype = line
+            .split(" - ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next());
+        fields.get(4) == Some(&TRACEFS) && fstype == Some("tracefs")
+    });
+    if mounted {
         return Ok(());
     }
     if !is_root() {

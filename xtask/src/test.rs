@@ -135,34 +135,7 @@ fn prove_exercises(tally: &mut Tally) -> Result<()> {
     }
     for exercise in &exercises {
         let name = &exercise.name;
-        let starter = learn::check(&learn::exercises_dir(), name, false)?;
-        let verdict = match &starter {
-            Outcome::CheckFailed(text) if text.contains(learn::CHECK_FAILED_MARKER) => {
-                let reason = text
-                    .lines()
-                    .skip_while(|l| !l.contains(learn::CHECK_FAILED_MARKER))
-                    .nth(1)
-                    .unwrap_or("");
-                println!("{name}: starter fails its check as it should:{reason}");
-                Ok(())
-            }
-            Outcome::CheckFailed(text) => {
-                Err(format!("starter failed for another reason:\n{text}"))
-            }
-            Outcome::BuildFailed(text) => Err(format!("starter does not build:\n{text}")),
-            Outcome::Passed => Err("starter passes its check, so the check proves nothing".into()),
-        };
-        let verdict =
-            verdict.and_then(
-                |()| match learn::check(&learn::solutions_dir(), name, false) {
-                    Ok(Outcome::Passed) => {
-                        println!("{name}: solution passes its check");
-                        Ok(())
-                    }
-                    Ok(other) => Err(format!("solution does not pass: {other:?}")),
-                    Err(e) => Err(format!("{e:#}")),
-                },
-            );
+        let verdict = prove(name);
         match verdict {
             Ok(()) => tally.passed += 1,
             Err(why) => {
@@ -173,6 +146,39 @@ fn prove_exercises(tally: &mut Tally) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// One exercise: the starter must be reported "not solved" by its check, and the solution
+/// must pass the same check.
+fn prove(name: &str) -> Result<(), String> {
+    match learn::check(&learn::exercises_dir(), name, false).map_err(|e| format!("{e:#}"))? {
+        Outcome::NotSolved(text) => {
+            let reason: Vec<&str> = text
+                .lines()
+                .skip_while(|l| !l.contains(learn::CHECK_FAILED_MARKER))
+                .skip(1)
+                .take(2)
+                .collect();
+            println!(
+                "{name}: starter fails its check as it should:\n  {}",
+                reason.join("\n  ").trim()
+            );
+        }
+        Outcome::CouldNotRun(text) => {
+            return Err(format!("starter failed for another reason:\n{text}"));
+        }
+        Outcome::BuildFailed(text) => return Err(format!("starter does not build:\n{text}")),
+        Outcome::Passed => {
+            return Err("starter passes its check, so the check proves nothing".into());
+        }
+    }
+    match learn::check(&learn::solutions_dir(), name, false).map_err(|e| format!("{e:#}"))? {
+        Outcome::Passed => {
+            println!("{name}: solution passes its check");
+            Ok(())
+        }
+        other => Err(format!("solution does not pass: {other:?}")),
+    }
 }
 
 #[cfg(test)]

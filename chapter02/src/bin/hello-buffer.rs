@@ -1,5 +1,6 @@
-//! Book §2.1, hello-buffer.py: the kernel sends an event per execve through a perf buffer,
-//! and user space prints it. Nothing goes to the trace pipe.
+//! Learning eBPF, chapter 2, “Perf and Ring Buffer Maps” (hello-buffer.py): the kernel sends an
+//! event per execve through a perf buffer, and user space prints it. Nothing goes to the trace
+//! pipe.
 
 use std::mem::MaybeUninit;
 
@@ -11,7 +12,7 @@ use libbpf_rs::skel::SkelBuilder;
 ebpf_support::skeleton!(hello_buffer);
 use hello_buffer::HelloBufferSkelBuilder;
 
-/// Send an event per execve through a perf buffer (Learning eBPF §2.1, hello-buffer.py).
+/// Send an event per execve through a perf buffer (Learning eBPF, chapter 2, “Perf and Ring Buffer Maps”, hello-buffer.py).
 ///
 /// Prints one line per event: `PID UID COMMAND MESSAGE`, e.g. `11654 0 node Hello World`.
 #[derive(Parser)]
@@ -23,7 +24,7 @@ struct Args {
 
 fn main() -> std::process::ExitCode {
     ebpf_support::main(Privilege::Tracing, |args: Args| {
-        let hook = args.execve.attach.resolve();
+        let hook = args.execve.attach.resolve()?;
 
         let mut object = MaybeUninit::uninit();
         let mut open = HelloBufferSkelBuilder::default().open(&mut object)?;

@@ -1,5 +1,5 @@
-//! Book §2.1, hello-map.py: count execve calls per user ID in a hash map that user space
-//! reads every two seconds.
+//! Learning eBPF, chapter 2, “Hash Table Map” (hello-map.py): count execve calls per user ID in a
+//! hash map that user space reads every two seconds.
 
 use std::mem::MaybeUninit;
 use std::time::Duration;
@@ -12,7 +12,7 @@ use libbpf_rs::skel::SkelBuilder;
 ebpf_support::skeleton!(hello_map);
 use hello_map::HelloMapSkelBuilder;
 
-/// Count execve calls per user ID in a hash map (Learning eBPF §2.1, hello-map.py).
+/// Count execve calls per user ID in a hash map (Learning eBPF, chapter 2, “Hash Table Map”, hello-map.py).
 ///
 /// Attaches to execve like `hello` and prints the map every interval, e.g.
 /// `ID 0: 3    ID 1000: 1`. Try `sudo -u nobody ls` in another terminal. With --count N it
@@ -29,7 +29,7 @@ struct Args {
 
 fn main() -> std::process::ExitCode {
     ebpf_support::main(Privilege::Tracing, |args: Args| {
-        let hook = args.execve.attach.resolve();
+        let hook = args.execve.attach.resolve()?;
 
         let mut object = MaybeUninit::uninit();
         let mut open = HelloMapSkelBuilder::default().open(&mut object)?;

@@ -1,5 +1,6 @@
-//! Book §2.1, hello-buffer.py over a BPF ring buffer (5.8+), the book's recommended
-//! replacement for perf buffers: one buffer for all CPUs, so events arrive in order.
+//! Learning eBPF, chapter 2, “Perf and Ring Buffer Maps”: hello-buffer.py over a BPF ring buffer
+//! (5.8+), the book's recommended replacement for perf buffers: one buffer for all CPUs, so events
+//! arrive in order.
 
 use std::mem::MaybeUninit;
 
@@ -11,7 +12,7 @@ use libbpf_rs::skel::SkelBuilder;
 ebpf_support::skeleton!(hello_ring_buffer);
 use hello_ring_buffer::HelloRingBufferSkelBuilder;
 
-/// Send an event per execve through a BPF ring buffer (Learning eBPF §2.1, hello-buffer.py).
+/// Send an event per execve through a BPF ring buffer (Learning eBPF, chapter 2, “Perf and Ring Buffer Maps”, hello-buffer.py).
 ///
 /// Prints one line per event: `PID UID COMMAND MESSAGE`, e.g. `11654 0 node Hello World`.
 #[derive(Parser)]
@@ -23,7 +24,7 @@ struct Args {
 
 fn main() -> std::process::ExitCode {
     ebpf_support::main(Privilege::Tracing, |args: Args| {
-        let hook = args.execve.attach.resolve();
+        let hook = args.execve.attach.resolve()?;
 
         let mut object = MaybeUninit::uninit();
         let mut open = HelloRingBufferSkelBuilder::default().open(&mut object)?;

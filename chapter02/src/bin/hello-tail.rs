@@ -1,5 +1,5 @@
-//! Book §2.1, hello-tail.py: a raw tracepoint program on every syscall entry that tail-calls
-//! a handler chosen by syscall number from a program array.
+//! Learning eBPF, chapter 2, “Tail Calls” (hello-tail.py): a raw tracepoint program on every
+//! syscall entry that tail-calls a handler chosen by syscall number from a program array.
 
 use std::mem::MaybeUninit;
 
@@ -12,7 +12,7 @@ use libbpf_rs::skel::{Skel, SkelBuilder};
 ebpf_support::skeleton!(hello_tail);
 use hello_tail::HelloTailSkelBuilder;
 
-/// Tail calls from a raw tracepoint on sys_enter (Learning eBPF §2.1, hello-tail.py).
+/// Tail calls from a raw tracepoint on sys_enter (Learning eBPF, chapter 2, “Tail Calls”, hello-tail.py).
 ///
 /// Every syscall runs `hello`, which tail-calls `hello_exec` for execve, `hello_timer` for
 /// the timer syscalls and `ignore_opcode` for the noisiest ones; other syscalls print

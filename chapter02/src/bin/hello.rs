@@ -1,5 +1,5 @@
-//! Book §2.1, hello.py: an eBPF program on execve that writes "Hello World" to the trace
-//! pipe, and user space that prints the trace pipe.
+//! Learning eBPF, chapter 2, “BCC's Hello World” (hello.py): an eBPF program on execve that writes
+//! "Hello World" to the trace pipe, and user space that prints the trace pipe.
 
 use std::mem::MaybeUninit;
 
@@ -10,7 +10,7 @@ use libbpf_rs::skel::SkelBuilder;
 ebpf_support::skeleton!(hello);
 use hello::HelloSkelBuilder;
 
-/// Print "Hello World" to the trace pipe on every execve (Learning eBPF §2.1, hello.py).
+/// Print "Hello World" to the trace pipe on every execve (Learning eBPF, chapter 2, “BCC's Hello World”, hello.py).
 ///
 /// Attaches a kprobe to the execve syscall, or the syscalls/sys_enter_execve tracepoint where
 /// the kernel has no kprobes, and prints /sys/kernel/tracing/trace_pipe. Run a command in
@@ -25,7 +25,7 @@ struct Args {
 fn main() -> std::process::ExitCode {
     ebpf_support::main(Privilege::Tracing, |args: Args| {
         let mut trace_pipe = TracePipe::open()?;
-        let hook = args.execve.attach.resolve();
+        let hook = args.execve.attach.resolve()?;
 
         let mut object = MaybeUninit::uninit();
         let mut open = HelloSkelBuilder::default().open(&mut object)?;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-// Book §2.1, hello-buffer.py: send an event per execve through a perf buffer.
+// Learning eBPF, chapter 2, “Perf and Ring Buffer Maps” (hello-buffer.py): send an event per execve
+// through a perf buffer.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>

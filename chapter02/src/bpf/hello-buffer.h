@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-// The event that hello-buffer and hello-ring-buffer send to user space (book §2.1, data_t).
+// The event that hello-buffer and hello-ring-buffer send to user space (Learning eBPF, chapter 2,
+// “Perf and Ring Buffer Maps”: data_t).
 #ifndef HELLO_BUFFER_H
 #define HELLO_BUFFER_H
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-// Book §2.1, hello-map.py: count execve calls per user ID in a hash map.
+// Learning eBPF, chapter 2, “Hash Table Map” (hello-map.py): count execve calls per user ID in a
+// hash map.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-// hello-buffer over a BPF ring buffer (5.8+), which the book recommends over perf buffers:
-// one buffer shared by all CPUs, so events arrive in order.
+// hello-buffer over a BPF ring buffer (5.8+), which the book recommends over perf buffers: one
+// buffer shared by all CPUs, so events arrive in order.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-// Book §2.1, hello-tail.py: one program on every syscall entry that tail-calls a handler
-// chosen by the syscall number.
+// Learning eBPF, chapter 2, “Tail Calls” (hello-tail.py): one program on every syscall entry that
+// tail-calls a handler chosen by the syscall number.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 

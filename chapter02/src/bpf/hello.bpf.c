@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-// Book §2.1, hello.py: print "Hello World" to the trace pipe on every execve.
+// Learning eBPF, chapter 2, “BCC's Hello World” (hello.py): print "Hello World" to the trace pipe
+// on every execve.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>

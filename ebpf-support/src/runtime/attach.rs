@@ -25,9 +25,16 @@ pub enum ExecveAttach {
 }
 
 impl AttachMode {
-    /// Resolves `Auto` against the running kernel, saying in one line when it falls back.
-    pub fn resolve(self) -> ExecveAttach {
-        match self {
+    /// Resolves `Auto` against the running kernel, saying in one line when it falls back, and
+    /// refuses a hook the kernel cannot offer before anything is loaded.
+    pub fn resolve(self) -> Result<ExecveAttach> {
+        let hook = match self {
+            AttachMode::Kprobe if !has(Feature::Kprobes) => {
+                bail!(
+                    "cannot attach a kprobe: {}; try --attach tracepoint",
+                    Feature::Kprobes.missing_reason()
+                )
+            }
             AttachMode::Kprobe => ExecveAttach::Kprobe,
             AttachMode::Tracepoint => ExecveAttach::Tracepoint,
             AttachMode::Auto if has(Feature::Kprobes) => ExecveAttach::Kprobe,
@@ -39,7 +46,12 @@ impl AttachMode {
                 );
                 ExecveAttach::Tracepoint
             }
+        };
+        // libbpf finds a tracepoint's id in tracefs.
+        if hook == ExecveAttach::Tracepoint {
+            super::trace_pipe::tracefs()?;
         }
+        Ok(hook)
     }
 }
 
@@ -61,17 +73,9 @@ pub fn attach_execve(
     tracepoint: &ProgramMut,
 ) -> Result<Link> {
     match hook {
-        ExecveAttach::Kprobe => {
-            if !has(Feature::Kprobes) {
-                bail!(
-                    "cannot attach a kprobe: {}; try --attach tracepoint",
-                    Feature::Kprobes.missing_reason()
-                );
-            }
-            kprobe
-                .attach()
-                .context("attaching the kprobe to the execve syscall")
-        }
+        ExecveAttach::Kprobe => kprobe
+            .attach()
+            .context("attaching the kprobe to the execve syscall"),
         ExecveAttach::Tracepoint => tracepoint
             .attach()
             .context("attaching to the syscalls/sys_enter_execve tracepoint"),

@@ -2,33 +2,42 @@
 //! into one line on stderr and a non-zero exit.
 
 use std::process::{Command, ExitCode, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 
+use super::features::{Feature, has};
 use super::privileges::Privilege;
+
+/// The longest `--timeout`: a year is more than any run needs.
+const MAX_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// `--count`, `--timeout` and `--verbose`, flattened into every long-running example.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct RunArgs {
     /// Stop after N events (or N reports, for examples that print periodically).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
     /// Stop after SECS seconds.
     #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
-    pub timeout: Option<f64>,
-    /// Show libbpf's log, including the verifier's output.
+    pub timeout: Option<Duration>,
+    /// Show libbpf's log, including the verifier's log of each program.
     #[arg(long, short)]
     pub verbose: bool,
 }
 
-fn parse_seconds(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs > 0.0 => Ok(secs),
-        _ => Err(format!("`{text}` is not a positive number of seconds")),
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    match text
+        .parse::<f64>()
+        .ok()
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+    {
+        Some(duration) if !duration.is_zero() && duration <= MAX_TIMEOUT => Ok(duration),
+        _ => Err(format!(
+            "`{text}` is not a positive number of seconds (at most a year)"
+        )),
     }
 }
 
@@ -46,29 +55,33 @@ impl ExecTrigger {
         if !self.trigger {
             return None;
         }
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
+        let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::spawn(move || {
-            while !flag.load(Ordering::SeqCst) {
+            loop {
                 let _ = Command::new("/bin/true").stdin(Stdio::null()).status();
-                std::thread::sleep(Duration::from_millis(500));
+                // Wakes at once when the guard is dropped (the sender goes away).
+                if stopped.recv_timeout(Duration::from_millis(500))
+                    != Err(RecvTimeoutError::Timeout)
+                {
+                    return;
+                }
             }
         });
         Some(TriggerGuard {
-            stop,
+            stop: Some(stop),
             thread: Some(thread),
         })
     }
 }
 
 pub struct TriggerGuard {
-    stop: Arc<AtomicBool>,
+    stop: Option<Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Drop for TriggerGuard {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
+        drop(self.stop.take());
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -108,13 +121,21 @@ fn parse_args<T: clap::Parser>() -> Result<T> {
     })
 }
 
-/// Runs an example: parses its arguments, checks its privileges, then runs `body`. Any error
-/// becomes `NAME: message` on one line (plus the verifier log, when the kernel rejected a
-/// program) and exit code 1.
+/// Runs an example: parses its arguments, checks its privileges and the kernel's BTF, catches
+/// Ctrl-C and SIGTERM, then runs `body`. Any error becomes `NAME: message` on one line (plus
+/// the verifier log, when the kernel rejected a program) and exit code 1.
 pub fn main<A: clap::Parser>(privilege: Privilege, body: impl FnOnce(A) -> Result<()>) -> ExitCode {
+    // Rust ignores SIGPIPE, so `example | head` would panic on the next print; the shell's
+    // usual behaviour (die quietly) is what a reader expects.
+    // SAFETY: restoring a signal's default action has no preconditions.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     super::libbpf_log::install();
     let result = parse_args::<A>().and_then(|args| {
         super::privileges::require(privilege)?;
+        if !has(Feature::Btf) {
+            bail!("{}: CO-RE programs need it", Feature::Btf.missing_reason());
+        }
+        super::run::install_signal_handlers();
         body(args)
     });
     match result {

@@ -4,7 +4,7 @@ use std::path::Path;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Feature {
-    /// kprobes and ksyscall programs (CONFIG_KPROBES).
+    /// kprobes and ksyscall programs (CONFIG_KPROBES and CONFIG_KPROBE_EVENTS).
     Kprobes,
     /// Kernel BTF, which CO-RE relocations are resolved against (CONFIG_DEBUG_INFO_BTF).
     Btf,

@@ -16,14 +16,16 @@ use super::cli::RunArgs;
 static VERBOSE: AtomicBool = AtomicBool::new(false);
 static CAPTURED: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
+/// libbpf's messages already start with "libbpf: ".
 fn capture(level: PrintLevel, message: String) {
     if VERBOSE.load(Ordering::Relaxed) {
-        eprint!("libbpf: {message}");
-    } else if !matches!(level, PrintLevel::Debug) {
-        CAPTURED
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(message);
+        eprint!("{message}");
+    } else {
+        let mut captured = CAPTURED.lock().unwrap_or_else(|e| e.into_inner());
+        // Debug lines are kept (up to a point) until `load` knows whether to show them.
+        if !matches!(level, PrintLevel::Debug) || captured.len() < 10_000 {
+            captured.push(message);
+        }
     }
 }
 
@@ -62,9 +64,16 @@ impl fmt::Display for LoadError {
 impl std::error::Error for LoadError {}
 
 /// Loads an opened skeleton into the kernel, turning libbpf's failure into a `LoadError`.
-pub fn load<'obj, T: OpenSkel<'obj>>(open: T, args: &RunArgs) -> Result<T::Output> {
-    VERBOSE.store(args.verbose, Ordering::Relaxed);
-    CAPTURED.lock().unwrap_or_else(|e| e.into_inner()).clear();
+/// With `--verbose`, libbpf's log so far is printed, and the verifier logs every program.
+pub fn load<'obj, T: OpenSkel<'obj>>(mut open: T, args: &RunArgs) -> Result<T::Output> {
+    let earlier = std::mem::take(&mut *CAPTURED.lock().unwrap_or_else(|e| e.into_inner()));
+    if args.verbose {
+        earlier.iter().for_each(|line| eprint!("{line}"));
+        VERBOSE.store(true, Ordering::Relaxed);
+        for mut program in open.open_object_mut().progs_mut() {
+            program.set_log_level(1);
+        }
+    }
     open.load().map_err(|error| {
         let captured = std::mem::take(&mut *CAPTURED.lock().unwrap_or_else(|e| e.into_inner()));
         anyhow::Error::new(describe_load_failure(&error, &captured))
@@ -78,12 +87,13 @@ fn describe_load_failure(error: &libbpf_rs::Error, captured: &[String]) -> LoadE
         .and_then(|(_, rest)| rest.split_once("-- END PROG LOAD LOG --"))
         .map(|(body, _)| body.trim().to_string())
         .filter(|body| !body.is_empty());
-    // libbpf names the failing program in a line like "prog 'hello': BPF program load failed: ...".
+    // libbpf names the failing program first ("libbpf: prog 'hello': BPF program load
+    // failed: Invalid argument"), then the skeleton that could not load.
     let failing = log
         .lines()
-        .rev()
-        .find(|line| line.contains("load failed") || line.contains("failed to load"))
-        .map(|line| line.trim().to_string());
+        .find(|line| line.contains("BPF program load failed"))
+        .or_else(|| log.lines().find(|line| line.contains("failed to load")))
+        .map(|line| line.trim().trim_start_matches("libbpf: ").to_string());
     let summary = match (error.kind(), failing) {
         (ErrorKind::PermissionDenied, _) if verifier_log.is_none() => {
             "the kernel refused to load the eBPF program (EPERM): it needs CAP_BPF and CAP_PERFMON, \
@@ -111,4 +121,49 @@ pub fn load_and_attach<'obj, B: SkelBuilder<'obj>>(
     let mut skel = load(open, args)?;
     anyhow::Context::context(skel.attach(), "attaching the eBPF programs")?;
     Ok(skel)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What libbpf 1.7 logged when the verifier rejected a program.
+    const REJECTED: &[&str] = &[
+        "libbpf: prog 'hello': BPF program load failed: Permission denied\n",
+        "libbpf: prog 'hello': -- BEGIN PROG LOAD LOG --\n0: R1=ctx() R10=fp0\n; return *(int *)0;\n",
+        "0: (b7) r1 = 0\ninvalid mem access 'scalar'\nprocessed 2 insns\n-- END PROG LOAD LOG --\n",
+        "libbpf: prog 'hello': failed to load: -13\n",
+        "libbpf: failed to load object 'hello_bpf'\n",
+        "libbpf: failed to load BPF skeleton 'hello_bpf': -EACCES\n",
+    ];
+
+    #[test]
+    fn names_the_program_and_keeps_the_verifier_log() {
+        let captured: Vec<String> = REJECTED.iter().map(|s| s.to_string()).collect();
+        let error = libbpf_rs::Error::from(std::io::Error::from_raw_os_error(libc::EACCES));
+        let failure = describe_load_failure(&error, &captured);
+        assert_eq!(
+            failure.to_string(),
+            "the kernel rejected the eBPF program: prog 'hello': BPF program load failed: Permission denied"
+        );
+        let log = failure.verifier_log.expect("verifier log").to_string();
+        assert!(
+            log.starts_with("verifier log:\n  0: R1=ctx() R10=fp0"),
+            "{log}"
+        );
+        assert!(log.contains("  invalid mem access 'scalar'"), "{log}");
+    }
+
+    #[test]
+    fn eperm_without_a_log_is_about_privileges() {
+        let captured = vec![
+            "libbpf: prog 'hello': BPF program load failed: Operation not permitted\n".to_string(),
+        ];
+        let error = libbpf_rs::Error::from(std::io::Error::from_raw_os_error(libc::EPERM));
+        assert!(
+            describe_load_failure(&error, &captured)
+                .to_string()
+                .contains("(EPERM)")
+        );
+    }
 }

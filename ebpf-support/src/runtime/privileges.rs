@@ -8,7 +8,8 @@ const CAP_SYS_ADMIN: u32 = 21;
 const CAP_PERFMON: u32 = 38;
 const CAP_BPF: u32 = 39;
 
-/// What kind of program an example loads; the kernel asks for different capabilities (book §2.1).
+/// What kind of program an example loads: the kernel asks for different capabilities
+/// (Learning eBPF, chapter 2, “Running Hello World”).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Privilege {
     /// kprobes, tracepoints, perf events: CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN).
@@ -37,12 +38,13 @@ pub fn require(kind: Privilege) -> Result<()> {
         return Ok(());
     }
     bail!(
-        "needs root: loading eBPF programs requires {} (missing here); run it with sudo",
+        "needs root: loading eBPF programs requires {} (missing: {}); run it with sudo",
         needed
             .iter()
             .map(|(_, n)| *n)
             .collect::<Vec<_>>()
-            .join(" and ")
+            .join(" and "),
+        missing.join(", ")
     )
 }
 

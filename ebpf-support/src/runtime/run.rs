@@ -14,12 +14,14 @@ extern "C" fn on_signal(_: libc::c_int) {
 }
 
 /// Catches SIGINT and SIGTERM. No SA_RESTART: a blocking poll or read returns EINTR at once.
-fn install_signal_handlers() {
+/// SA_RESETHAND: a second Ctrl-C takes the default action, for a run that does not stop.
+pub(crate) fn install_signal_handlers() {
     for signal in [libc::SIGINT, libc::SIGTERM] {
         // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
         unsafe {
             let mut action: libc::sigaction = std::mem::zeroed();
             action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
+            action.sa_flags = libc::SA_RESETHAND;
             libc::sigemptyset(&mut action.sa_mask);
             libc::sigaction(signal, &action, std::ptr::null_mut());
         }
@@ -34,11 +36,10 @@ pub struct Run {
 
 impl Run {
     pub fn new(args: &RunArgs) -> Self {
-        install_signal_handlers();
         Run {
             deadline: args
                 .timeout
-                .map(|secs| Instant::now() + Duration::from_secs_f64(secs)),
+                .and_then(|timeout| Instant::now().checked_add(timeout)),
             remaining: Cell::new(args.count),
         }
     }

@@ -1,4 +1,4 @@
-//! tracefs and `trace_pipe`, where `bpf_printk()` output lands (book §2.1).
+//! tracefs and `trace_pipe`, where `bpf_printk()` output lands (Learning eBPF, chapter 2, “Running Hello World”).
 //!
 //! `trace_pipe` is one global pipe for every program on the machine, and reading a line
 //! consumes it: two readers each see only part of the output.
@@ -19,10 +19,18 @@ const DEBUGFS_TRACING: &str = "/sys/kernel/debug/tracing";
 
 /// The tracefs directory, mounting tracefs at /sys/kernel/tracing when it is missing.
 pub fn tracefs() -> Result<PathBuf> {
-    for dir in [TRACEFS, DEBUGFS_TRACING] {
-        if Path::new(dir).join("trace_pipe").exists() {
-            return Ok(dir.into());
+    match std::fs::metadata(Path::new(TRACEFS).join("trace_pipe")) {
+        Ok(_) => return Ok(TRACEFS.into()),
+        // tracefs is mode 0700: CAP_BPF and CAP_PERFMON do not open it, root does.
+        Err(e) if e.kind() == ErrorKind::PermissionDenied => {
+            bail!(
+                "cannot read {TRACEFS} (permission denied): tracefs is readable by root only; run it with sudo"
+            )
         }
+        Err(_) => {}
+    }
+    if Path::new(DEBUGFS_TRACING).join("trace_pipe").exists() {
+        return Ok(DEBUGFS_TRACING.into());
     }
     let target = std::ffi::CString::new(TRACEFS)?;
     // SAFETY: plain mount(2) with NUL-terminated strings that outlive the call.
@@ -95,12 +103,12 @@ impl TracePipe {
     /// The next line, or `None` once `run` has finished.
     pub fn next_line(&mut self, run: &Run) -> Result<Option<String>> {
         loop {
+            if run.finished() {
+                return Ok(None);
+            }
             if let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
                 let line: Vec<u8> = self.pending.drain(..=end).collect();
                 return Ok(Some(String::from_utf8_lossy(&line[..end]).into_owned()));
-            }
-            if run.finished() {
-                return Ok(None);
             }
             self.wait_readable(run.poll_interval())?;
             let mut chunk = [0u8; 4096];

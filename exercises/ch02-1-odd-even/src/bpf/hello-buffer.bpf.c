@@ -1,17 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-// Exercise 2.1 (Learning eBPF §2.3): adapt hello-buffer to send different trace messages for
-// odd and even process IDs. Check with `cargo learn check ch02-1-odd-even`.
+// Exercise 2.1 (Learning eBPF, chapter 2's exercises): adapt hello-buffer to send different trace
+// messages for odd and even process IDs. Check with `cargo learn check ch02-1-odd-even`.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
-// The same layout as chapter02/src/bpf/hello-buffer.h, which user space reads as
-// chapter02::event::Data.
-struct data_t {
-	int pid;
-	int uid;
-	char command[16];
-	char message[12];
-};
+// struct data_t, which user space reads as chapter02::event::Data.
+#include "hello-buffer.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-// Exercise 2.2 (Learning eBPF §2.3): make hello-map count openat() and write() calls too, with
-// separate programs that share one map. Check with `cargo learn check ch02-2-shared-map`.
+// Exercise 2.2 (Learning eBPF, chapter 2's exercises): make hello-map count openat() and write()
+// calls too, with separate programs that share one map. Check with `cargo learn check
+// ch02-2-shared-map`.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-// Exercise 2.3 (Learning eBPF §2.3): count all syscalls per user ID by attaching hello-map to
-// the sys_enter raw tracepoint. Check with `cargo learn check ch02-3-all-syscalls`.
+// Exercise 2.3 (Learning eBPF, chapter 2's exercises): count all syscalls per user ID by attaching
+// hello-map to the sys_enter raw tracepoint. Check with `cargo learn check ch02-3-all-syscalls`.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 

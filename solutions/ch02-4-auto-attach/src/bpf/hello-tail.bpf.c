@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-// Exercise 2.4 (Learning eBPF §2.3): hello-tail, attached without naming the tracepoint in user
-// space. Check with `cargo learn check ch02-4-auto-attach`.
+// Exercise 2.4 (Learning eBPF, chapter 2's exercises): hello-tail, attached without naming the
+// tracepoint in user space. Check with `cargo learn check ch02-4-auto-attach`.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-// Exercise 2.5 (Learning eBPF §2.3): adapt hello-map further so that the hash key is the
-// syscall, giving system-wide counts per syscall. Check with
-// `cargo learn check ch02-5-syscall-counts`.
+// Exercise 2.5 (Learning eBPF, chapter 2's exercises): adapt hello-map further so that the hash key
+// is the syscall, giving system-wide counts per syscall. Check with `cargo learn check
+// ch02-5-syscall-counts`.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
