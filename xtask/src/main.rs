@@ -38,9 +38,13 @@ enum Task {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
         args: Vec<String>,
     },
-    /// The whole test suite: set-up, format, clippy, every test on the kernel, the exercise
-    /// proofs and the book.
-    Test,
+    /// The whole test suite: set-up, format, clippy, every test on this kernel, the exercise
+    /// proofs, the book, then every chapter's tests again in each kernel lane.
+    Test {
+        /// Run only the tests of one kernel lane (see `cargo xtask vm list`).
+        #[arg(long)]
+        lane: Option<String>,
+    },
     /// Exercises: list them with your progress, check one, or show a hint (alias: cargo learn).
     #[command(subcommand)]
     Learn(learn::Learn),
@@ -59,11 +63,6 @@ enum Task {
 
 #[derive(Subcommand)]
 enum Vm {
-    /// Run every chapter's tests in one lane, or in all of them.
-    Test {
-        #[arg(long)]
-        lane: Option<String>,
-    },
     /// Open a shell in a lane, with this workspace at the same path: run the examples there
     /// on a kernel that has kprobes, fentry and LSM.
     Shell {
@@ -86,7 +85,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Task::Setup { book } => setup::run(setup::Needs { book }),
         Task::Run { args } => setup::run(setup::Needs::default()).and_then(|()| run_example(&args)),
-        Task::Test => test::run(),
+        Task::Test { lane } => test::run(test::Scope { lane }),
         Task::Learn(command) => learn::run(command),
         Task::Book => setup::run(setup::Needs { book: true }).and_then(|()| book::build()),
         Task::Vmlinux { lane } => vmlinux::generate(lane.as_deref()),
@@ -104,27 +103,6 @@ fn main() -> ExitCode {
 fn run_vm(vm: Vm) -> Result<()> {
     setup::run(setup::Needs::default())?;
     match vm {
-        Vm::Test { lane } => {
-            let lanes = match lane {
-                Some(name) => vec![lanes::find(&name)?],
-                None => lanes::LANES.to_vec(),
-            };
-            let mut failed = Vec::new();
-            for lane in &lanes {
-                let result = lanes::test(lane)?;
-                println!(
-                    "lane {}: {} passed, {} failed",
-                    lane.name, result.passed, result.failed
-                );
-                if result.failed > 0 {
-                    failed.push(lane.name);
-                }
-            }
-            if !failed.is_empty() {
-                bail!("tests failed in {}", failed.join(", "));
-            }
-            Ok(())
-        }
         Vm::Shell { lane } => lanes::shell(&lanes::find(&lane)?),
         Vm::Run { lane, command } => {
             let lane = lanes::find(&lane)?;

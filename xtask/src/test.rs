@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
+use crate::lanes;
 use crate::learn::{self, Outcome};
 
 #[derive(Default)]
@@ -29,54 +30,41 @@ impl Tally {
     }
 }
 
-pub fn run() -> Result<()> {
-    let started = Instant::now();
-    crate::setup::run(crate::setup::Needs { book: true })?;
-    let root = crate::root();
-    let mut tally = Tally::default();
+/// What `cargo xtask test` runs: everything, or one kernel lane alone.
+pub struct Scope {
+    pub lane: Option<String>,
+}
 
-    section("format");
-    for workspace in [root.clone(), learn::exercises_dir(), learn::solutions_dir()] {
-        let check = crate::cargo()
-            .current_dir(&workspace)
-            .args(["fmt", "--all", "--check"])
-            .status();
-        let result = match check {
-            Ok(status) if status.success() => Ok(()),
-            Ok(status) => Err(anyhow::anyhow!(
-                "cargo fmt --check in {} ({status})",
-                workspace.display()
-            )),
-            Err(e) => Err(e.into()),
-        };
-        tally.step("cargo fmt --check", result);
+pub fn run(scope: Scope) -> Result<()> {
+    let started = Instant::now();
+    crate::setup::run(crate::setup::Needs {
+        book: scope.lane.is_none(),
+    })?;
+    let mut tally = Tally::default();
+    let lanes = match &scope.lane {
+        Some(name) => vec![lanes::find(name)?],
+        None => {
+            host_steps(&mut tally);
+            lanes::LANES.to_vec()
+        }
+    };
+    for lane in &lanes {
+        section(&format!("kernel lane {}", lane.name));
+        match lanes::test(lane) {
+            Ok(result) => {
+                println!(
+                    "lane {}: {} passed, {} failed",
+                    lane.name, result.passed, result.failed
+                );
+                tally.passed += result.passed;
+                tally.failed += result.failed;
+                if result.failed > 0 {
+                    tally.failures.push(format!("lane {}", lane.name));
+                }
+            }
+            Err(e) => tally.step(&format!("lane {}", lane.name), Err(e)),
+        }
     }
-    section("clippy");
-    tally.step(
-        "cargo clippy",
-        crate::run_status(crate::cargo().current_dir(&root).args([
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--quiet",
-            "--",
-            "-D",
-            "warnings",
-        ])),
-    );
-    section("tests on the kernel");
-    let result = cargo_test(
-        &mut tally,
-        crate::cargo()
-            .current_dir(&root)
-            .args(["test", "--workspace"]),
-    );
-    tally.step("cargo test --workspace", result);
-    section("exercise proofs");
-    let result = prove_exercises(&mut tally);
-    tally.step("exercise proofs", result);
-    section("book");
-    tally.step("book", crate::book::build());
 
     println!(
         "\nxtask test finished in {:.0}s",
@@ -88,6 +76,53 @@ pub fn run() -> Result<()> {
         bail!("failed: {}", tally.failures.join(", "));
     }
     Ok(())
+}
+
+/// Everything that runs on the host: format, clippy, the tests, the exercise proofs, the book.
+fn host_steps(tally: &mut Tally) {
+    let workspaces = [
+        crate::root(),
+        learn::exercises_dir(),
+        learn::solutions_dir(),
+    ];
+    section("format");
+    for workspace in &workspaces {
+        let result = crate::run_status(
+            crate::cargo()
+                .current_dir(workspace)
+                .args(["fmt", "--all", "--check"]),
+        );
+        tally.step("cargo fmt --check", result);
+    }
+    section("clippy");
+    for workspace in &workspaces {
+        let clippy = [
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--quiet",
+            "--",
+            "-D",
+            "warnings",
+        ];
+        tally.step(
+            "cargo clippy",
+            crate::run_status(crate::cargo().current_dir(workspace).args(clippy)),
+        );
+    }
+    section("tests on the kernel");
+    let result = cargo_test(
+        tally,
+        crate::cargo()
+            .current_dir(crate::root())
+            .args(["test", "--workspace"]),
+    );
+    tally.step("cargo test --workspace", result);
+    section("exercise proofs");
+    let result = prove_exercises(tally);
+    tally.step("exercise proofs", result);
+    section("book");
+    tally.step("book", crate::book::build());
 }
 
 fn section(title: &str) {
