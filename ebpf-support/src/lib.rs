@@ -7,6 +7,8 @@
 #[cfg(feature = "build")]
 pub mod build;
 
+pub mod needs;
+
 #[cfg(feature = "runtime")]
 mod runtime;
 #[cfg(feature = "runtime")]

@@ -116,7 +116,7 @@ pub fn find(name: &str) -> Result<Lane> {
 }
 
 /// Modules the initramfs loads (with what they depend on), unless the kernel has them built in.
-const BOOT_MODULES: &[&str] = &["9pnet_virtio", "9p", "virtio_pci", "overlay"];
+const BOOT_MODULES: &[&str] = &["9pnet_virtio", "9p", "virtio_pci", "overlay", "veth"];
 
 /// An unpacked Debian kernel.
 pub struct KernelFiles {
@@ -435,7 +435,6 @@ ln -sf pts/ptmx /root/dev/ptmx
 mount -t tracefs tracefs /root/sys/kernel/tracing
 mount -t bpf bpf /root/sys/fs/bpf
 mount -t securityfs securityfs /root/sys/kernel/security
-mount -t tmpfs tmpfs /root/tmp
 mount -t tmpfs tmpfs /root/run
 mkdir -p /root/lane-out
 mount --bind /lane-out /root/lane-out
@@ -643,7 +642,7 @@ fn chapter_packages() -> Result<Vec<String>> {
 }
 
 /// Builds the chapters' test binaries for `arch` and returns (package dir, executable) pairs.
-pub fn build_tests(arch: Arch) -> Result<Vec<(PathBuf, PathBuf)>> {
+pub fn build_tests(arch: Arch) -> Result<TestBuild> {
     let mut cargo = crate::cargo();
     cargo.current_dir(crate::root()).args([
         "test",
@@ -675,7 +674,12 @@ pub fn build_tests(arch: Arch) -> Result<Vec<(PathBuf, PathBuf)>> {
     }
     // Each compiler-artifact message of a test target names its executable and package.
     let mut tests = Vec::new();
+    let mut doctor = None;
     for line in String::from_utf8_lossy(&output.stdout).lines() {
+        if line.contains("\"name\":\"doctor\",\"src_path\"") && line.contains("\"kind\":[\"bin\"]")
+        {
+            doctor = doctor.or(json_string(line, "executable"));
+        }
         // A test executable is built with the test profile ("profile":{…"test":true}); the
         // target's own "test" flag only says whether `cargo test` would test it.
         let is_test = line
@@ -697,7 +701,17 @@ pub fn build_tests(arch: Arch) -> Result<Vec<(PathBuf, PathBuf)>> {
     if tests.is_empty() {
         bail!("cargo built no test binaries");
     }
-    Ok(tests)
+    let doctor = doctor.context("cargo built no doctor binary")?;
+    Ok(TestBuild {
+        tests,
+        doctor: PathBuf::from(doctor),
+    })
+}
+
+/// The chapters' test binaries (with the folder each runs in) and the doctor.
+pub struct TestBuild {
+    pub tests: Vec<(PathBuf, PathBuf)>,
+    pub doctor: PathBuf,
 }
 
 /// The string value of `"key":"…"` in one line of cargo's JSON (paths have no quotes).
@@ -716,7 +730,7 @@ pub struct LaneTests {
 /// Runs every chapter's tests inside `lane`, as CI would on the host.
 pub fn test(lane: &Lane) -> Result<LaneTests> {
     crate::setup::lane_packages(lane.arch)?;
-    let tests = build_tests(lane.arch)?;
+    let build = build_tests(lane.arch)?;
     // insta finds snapshots through `cargo metadata`; there is no cargo in the guest.
     let mut script = format!(
         "export CI=true INSTA_UPDATE=no RUST_BACKTRACE=0 HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin\n\
@@ -725,7 +739,11 @@ pub fn test(lane: &Lane) -> Result<LaneTests> {
          failed=0\n",
         crate::root().display()
     );
-    for (dir, executable) in &tests {
+    script.push_str(&format!(
+        "'{}' --results /lane-out/doctor.txt >/dev/null 2>&1\n",
+        build.doctor.display()
+    ));
+    for (dir, executable) in &build.tests {
         script.push_str(&format!(
             "cd '{}' && '{}' --test-threads=2 >>/lane-out/tests.log 2>&1 || failed=1\n",
             dir.display(),
@@ -748,5 +766,12 @@ pub fn test(lane: &Lane) -> Result<LaneTests> {
     if run.status != 0 && result.failed == 0 {
         result.failed = 1;
     }
+    std::fs::create_dir_all(crate::compat::dir())?;
+    fs::copy(
+        run.out_dir.join("doctor.txt"),
+        crate::compat::findings_file(lane.name),
+    )
+    .context("the doctor left no findings in the lane")?;
+    crate::compat::record_tests(lane.name, result.failed == 0)?;
     Ok(result)
 }

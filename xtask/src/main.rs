@@ -1,6 +1,7 @@
 //! `cargo xtask`: everything in this workspace that is not an example.
 
 mod book;
+mod compat;
 mod cpio;
 mod lanes;
 mod learn;
@@ -56,6 +57,11 @@ enum Task {
         #[arg(long)]
         lane: Option<String>,
     },
+    /// What this kernel offers the book's examples, each capability probed for real.
+    Doctor,
+    /// Copy the compatibility table of the last full `cargo xtask test` into COMPATIBILITY.md
+    /// and README.md.
+    Compat,
     /// Kernel lanes: stock Debian kernels booted in QEMU, where the tests run too.
     #[command(subcommand)]
     Vm(Vm),
@@ -90,6 +96,14 @@ fn main() -> ExitCode {
         Task::Book => setup::run(setup::Needs { book: true }).and_then(|()| book::build()),
         Task::Vmlinux { lane } => vmlinux::generate(lane.as_deref()),
         Task::Vm(vm) => run_vm(vm),
+        Task::Doctor => setup::run(setup::Needs::default()).and_then(|()| {
+            run_status(
+                cargo()
+                    .current_dir(root())
+                    .args(["run", "--quiet", "-p", "doctor"]),
+            )
+        }),
+        Task::Compat => compat::write(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -65,6 +65,13 @@ pub fn run(scope: Scope) -> Result<()> {
             Err(e) => tally.step(&format!("lane {}", lane.name), Err(e)),
         }
     }
+    if scope.lane.is_none() {
+        section("compatibility table");
+        tally.step(
+            "compatibility table is current",
+            crate::compat::check_fresh(),
+        );
+    }
 
     println!(
         "\nxtask test finished in {:.0}s",
@@ -78,7 +85,8 @@ pub fn run(scope: Scope) -> Result<()> {
     Ok(())
 }
 
-/// Everything that runs on the host: format, clippy, the tests, the exercise proofs, the book.
+/// Everything that runs on the host: format, clippy, the tests, the doctor, the exercise
+/// proofs, the book.
 fn host_steps(tally: &mut Tally) {
     let workspaces = [
         crate::root(),
@@ -117,7 +125,12 @@ fn host_steps(tally: &mut Tally) {
             .current_dir(crate::root())
             .args(["test", "--workspace"]),
     );
+    let passed = result.is_ok();
     tally.step("cargo test --workspace", result);
+    section("doctor");
+    let result =
+        crate::compat::probe_host().and_then(|()| crate::compat::record_tests("host", passed));
+    tally.step("doctor on this host", result);
     section("exercise proofs");
     let result = prove_exercises(tally);
     tally.step("exercise proofs", result);

@@ -1,0 +1,205 @@
+//! `doctor`: what the running kernel offers the book's examples, each capability probed the
+//! honest way (a real load and attach where that is what the examples do), and what that means
+//! for each example: runs, falls back, or does not run.
+//!
+//! `doctor --results FILE` also records the findings; `doctor table` turns the records of the
+//! host and of every kernel lane into the compatibility table.
+
+mod netlink;
+mod probes;
+mod table;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use ebpf_support::needs::{Capability, Example};
+
+use crate::probes::Finding;
+
+/// What this kernel offers the book's examples, and which of them run, fall back or not run.
+#[derive(Parser)]
+#[command(name = "doctor")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Also write the findings to FILE, for the compatibility table.
+    #[arg(long, value_name = "FILE")]
+    results: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compose the compatibility table from the findings of several kernels.
+    Table {
+        /// A column: its title and the findings file of that kernel, e.g. `debian-6.1=target/x.txt`.
+        #[arg(long = "column", value_name = "TITLE=FILE", required = true)]
+        columns: Vec<String>,
+        /// Where to write the Markdown table.
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// (internal) The XDP-on-veth probe, run in a network namespace of its own.
+    #[command(hide = true)]
+    ProbeXdp,
+}
+
+/// Every example of every chapter.
+pub fn examples() -> Vec<Example> {
+    chapter02::EXAMPLES.to_vec()
+}
+
+/// What an example does on a kernel with these findings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Runs(Capability),
+    FallsBack { to: &'static str, because: String },
+    DoesNotRun(String),
+}
+
+pub fn verdict(example: &Example, findings: &[Finding]) -> Verdict {
+    let find = |c: Capability| findings.iter().find(|f| f.capability == c);
+    let missing = |c: Capability| {
+        find(c)
+            .filter(|f| !f.available)
+            .map(|f| format!("{}: {}", c.name(), f.detail))
+    };
+    if let Some(reason) = example.needs.iter().find_map(|c| missing(*c)) {
+        return Verdict::DoesNotRun(reason);
+    }
+    let Some(hook_missing) = missing(example.hook) else {
+        return Verdict::Runs(example.hook);
+    };
+    match example.fallback {
+        Some((stand_in, to)) if missing(stand_in).is_none() => Verdict::FallsBack {
+            to,
+            because: hook_missing,
+        },
+        _ => Verdict::DoesNotRun(hook_missing),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            let text = e.to_string();
+            eprintln!(
+                "doctor: {}",
+                text.lines()
+                    .next()
+                    .unwrap_or_default()
+                    .trim_start_matches("error: ")
+            );
+            return ExitCode::FAILURE;
+        }
+        Err(e) => e.exit(),
+    };
+    let result = match cli.command {
+        Some(Command::Table { columns, output }) => table::write(&columns, &output),
+        Some(Command::ProbeXdp) => return probes::xdp_in_private_namespace(),
+        None => report(cli.results),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("doctor: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn report(results: Option<PathBuf>) -> anyhow::Result<()> {
+    let kernel = probes::kernel();
+    let findings = probes::all();
+    println!("Kernel: {kernel}\n");
+    println!(
+        "{:<31} {:<5} {}",
+        "Capability", "Here", "How it was probed, and what it found"
+    );
+    for f in &findings {
+        println!(
+            "{:<31} {:<5} {}: {}",
+            f.capability.name(),
+            if f.available { "yes" } else { "no" },
+            f.how,
+            f.detail
+        );
+    }
+    println!("\nExamples");
+    let mut elsewhere = false;
+    for example in examples() {
+        let line = match verdict(&example, &findings) {
+            Verdict::Runs(hook) => format!("runs ({})", hook.name()),
+            Verdict::FallsBack { to, because } => {
+                elsewhere = true;
+                format!("falls back to the {to} ({because})")
+            }
+            Verdict::DoesNotRun(why) => {
+                elsewhere = true;
+                format!("does not run here ({why})")
+            }
+        };
+        println!("  {:<10} {:<18} {line}", example.package, example.name);
+    }
+    println!("\nWhat it means:");
+    for f in findings.iter().filter(|f| !f.available) {
+        println!("  no {}: {}", f.capability.name(), f.capability.meaning());
+    }
+    if elsewhere {
+        println!(
+            "\nTo run the book's own attach types, open a shell on a Debian kernel that has them (no VM manager \
+             needed):\n  cargo xtask vm shell --lane debian-6.12"
+        );
+    }
+    if let Some(path) = results {
+        std::fs::write(&path, probes::record(&kernel, &findings))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ebpf_support::needs::Capability as C;
+
+    fn findings(missing: &[C]) -> Vec<Finding> {
+        C::ALL
+            .iter()
+            .map(|&capability| Finding {
+                capability,
+                available: !missing.contains(&capability),
+                how: String::new(),
+                detail: "attach failed: ENOENT".into(),
+            })
+            .collect()
+    }
+
+    const HELLO: Example = Example {
+        package: "chapter02",
+        name: "hello",
+        needs: &[C::Btf, C::Tracefs],
+        hook: C::Ksyscall,
+        fallback: Some((C::Tracepoint, "tracepoint syscalls/sys_enter_execve")),
+    };
+
+    #[test]
+    fn runs_falls_back_or_does_not_run() {
+        assert_eq!(verdict(&HELLO, &findings(&[])), Verdict::Runs(C::Ksyscall));
+        assert_eq!(
+            verdict(&HELLO, &findings(&[C::Ksyscall])),
+            Verdict::FallsBack {
+                to: "tracepoint syscalls/sys_enter_execve",
+                because: "ksyscall: attach failed: ENOENT".into()
+            }
+        );
+        assert_eq!(
+            verdict(&HELLO, &findings(&[C::Ksyscall, C::Tracepoint])),
+            Verdict::DoesNotRun("ksyscall: attach failed: ENOENT".into())
+        );
+        assert_eq!(
+            verdict(&HELLO, &findings(&[C::Btf])),
+            Verdict::DoesNotRun("BTF: attach failed: ENOENT".into())
+        );
+    }
+}

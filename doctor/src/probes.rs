@@ -1,0 +1,359 @@
+//! The probes. Each returns whether the capability is there, how that was found out, and what
+//! was found (an errno name where the kernel said no).
+
+use std::mem::MaybeUninit;
+use std::path::Path;
+use std::process::{Command, ExitCode};
+
+use ebpf_support::needs::Capability;
+use libbpf_rs::skel::{OpenSkel, SkelBuilder};
+
+ebpf_support::skeleton!(probes);
+use probes::{ProbesSkel, ProbesSkelBuilder};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub capability: Capability,
+    pub available: bool,
+    pub how: String,
+    pub detail: String,
+}
+
+fn finding(capability: Capability, how: &str, result: Result<String, String>) -> Finding {
+    let (available, detail) = match result {
+        Ok(detail) => (true, detail),
+        Err(detail) => (false, detail),
+    };
+    Finding {
+        capability,
+        available,
+        how: how.to_string(),
+        detail,
+    }
+}
+
+/// `6.18.44 x86_64`, from uname.
+pub fn kernel() -> String {
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    };
+    format!(
+        "{} {}",
+        read("/proc/sys/kernel/osrelease"),
+        std::env::consts::ARCH
+    )
+}
+
+pub fn all() -> Vec<Finding> {
+    // libbpf explains refusals at length; the findings carry the errno instead.
+    libbpf_rs::set_print(None);
+    let capabilities = effective_capabilities();
+    Capability::ALL
+        .iter()
+        .map(|&c| probe(c, capabilities))
+        .collect()
+}
+
+fn probe(capability: Capability, caps: u64) -> Finding {
+    use Capability as C;
+    let file = |path: &str| {
+        std::fs::read_to_string(path)
+            .map(|s| s.trim().to_string())
+            .map_err(|e| e.to_string())
+    };
+    match capability {
+        C::Btf => finding(
+            capability,
+            "looked for /sys/kernel/btf/vmlinux",
+            if Path::new("/sys/kernel/btf/vmlinux").exists() {
+                Ok("present".into())
+            } else {
+                Err("missing".into())
+            },
+        ),
+        C::Jit => finding(
+            capability,
+            "read /proc/sys/net/core/bpf_jit_enable",
+            file("/proc/sys/net/core/bpf_jit_enable").and_then(|v| match v.as_str() {
+                "1" | "2" => Ok(format!("enabled ({v})")),
+                other => Err(format!("disabled ({other})")),
+            }),
+        ),
+        C::Tracefs => finding(
+            capability,
+            "looked for trace_pipe, mounting tracefs if needed",
+            ebpf_support::tracefs()
+                .map(|p| format!("at {}", p.display()))
+                .map_err(|e| format!("{e:#}")),
+        ),
+        C::Bpffs => finding(
+            capability,
+            "looked for a bpf mount in /proc/self/mountinfo",
+            if mounted("bpf").is_empty() {
+                Err("not mounted".into())
+            } else {
+                Ok(format!("at {}", mounted("bpf").join(", ")))
+            },
+        ),
+        C::Tracepoint => program(capability, "probe_tracepoint", "syscalls/sys_enter_getpid"),
+        C::RawTracepoint => program(capability, "probe_raw_tracepoint", "sys_enter"),
+        C::Kprobe => program(capability, "probe_kprobe", "vfs_read"),
+        C::Ksyscall => program(capability, "probe_ksyscall", "the getpid syscall"),
+        C::Fentry => program(capability, "probe_fentry", "vfs_read"),
+        C::Fexit => program(capability, "probe_fexit", "vfs_read"),
+        C::Lsm => program(capability, "probe_lsm", "the file_open hook"),
+        C::RingBuffer => program(capability, "probe_ringbuf", "syscalls/sys_enter_getpid"),
+        C::BpfLoop => program(capability, "probe_bpf_loop", "syscalls/sys_enter_getpid"),
+        C::TailCallsWithSubprograms => program(capability, "probe_tail_call_subprog", "sys_enter"),
+        C::BpfLsmActive => finding(capability, "read /sys/kernel/security/lsm", active_lsms()),
+        C::XdpOnVeth => finding(
+            capability,
+            "attached an XDP program to a veth pair in a private network namespace",
+            xdp_on_veth(),
+        ),
+        C::CapBpf => cap(capability, caps, 39),
+        C::CapPerfmon => cap(capability, caps, 38),
+        C::CapNetAdmin => cap(capability, caps, 12),
+        C::UnprivilegedBpf => finding(
+            capability,
+            "read /proc/sys/kernel/unprivileged_bpf_disabled",
+            file("/proc/sys/kernel/unprivileged_bpf_disabled").and_then(|v| match v.as_str() {
+                "0" => Ok("allowed (0)".into()),
+                other => Err(format!("disabled ({other})")),
+            }),
+        ),
+    }
+}
+
+fn effective_capabilities() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .unwrap_or(0)
+}
+
+fn cap(capability: Capability, caps: u64, bit: u32) -> Finding {
+    let has = caps & (1 << bit) != 0;
+    finding(
+        capability,
+        "read CapEff in /proc/self/status",
+        if has {
+            Ok("effective".into())
+        } else {
+            Err("not effective (run as root)".into())
+        },
+    )
+}
+
+/// Mount points of file systems of type `fstype`.
+fn mounted(fstype: &str) -> Vec<String> {
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    mounts
+        .lines()
+        .filter(|line| line.split(" - ").nth(1).and_then(|r| r.split(' ').next()) == Some(fstype))
+        .filter_map(|line| line.split(' ').nth(4).map(str::to_string))
+        .collect()
+}
+
+fn active_lsms() -> Result<String, String> {
+    let path = "/sys/kernel/security/lsm";
+    if !Path::new(path).exists() && mounted("securityfs").is_empty() {
+        // SAFETY: mount(2) with constant, NUL-terminated strings.
+        unsafe {
+            libc::mount(
+                c"securityfs".as_ptr(),
+                c"/sys/kernel/security".as_ptr(),
+                c"securityfs".as_ptr(),
+                0,
+                std::ptr::null(),
+            )
+        };
+    }
+    let list = std::fs::read_to_string(path).map_err(|e| format!("cannot read it: {e}"))?;
+    let list = list.trim().to_string();
+    if list.split(',').any(|lsm| lsm == "bpf") {
+        Ok(list)
+    } else {
+        Err(format!("bpf is not in {list}: boot with lsm={list},bpf"))
+    }
+}
+
+/// The name of the errno in a libbpf error, which is stable where its text is not.
+fn errno_name(error: &libbpf_rs::Error) -> String {
+    // The alternate form includes the cause: "…: No such file or directory (os error 2)".
+    let text = format!("{error:#}");
+    let code: Option<i32> = text
+        .rsplit_once("(os error ")
+        .and_then(|(_, rest)| rest.trim_end_matches(')').parse().ok());
+    let name = match code {
+        Some(libc::EPERM) => "EPERM",
+        Some(libc::ENOENT) => "ENOENT",
+        Some(libc::ESRCH) => "ESRCH",
+        Some(libc::E2BIG) => "E2BIG",
+        Some(libc::EACCES) => "EACCES",
+        Some(libc::EBUSY) => "EBUSY",
+        Some(libc::EINVAL) => "EINVAL",
+        Some(libc::EOPNOTSUPP) => "EOPNOTSUPP",
+        Some(524) => "ENOTSUPP",
+        Some(other) => return format!("errno {other}"),
+        None => return text,
+    };
+    name.to_string()
+}
+
+/// Loads the one program `name` from probes.bpf.c and attaches it.
+fn program(capability: Capability, name: &str, target: &str) -> Finding {
+    let how = format!("loaded and attached a program on {target}");
+    finding(
+        capability,
+        &how,
+        load_and_attach(name)
+            .map(|()| "works".into())
+            .map_err(|e| hint(capability, e)),
+    )
+}
+
+fn load_and_attach(name: &str) -> Result<(), String> {
+    let mut object = MaybeUninit::uninit();
+    let mut open = ProbesSkelBuilder::default()
+        .open(&mut object)
+        .map_err(|e| format!("open failed: {e}"))?;
+    for mut program in open.open_object_mut().progs_mut() {
+        let keep = program.name() == name;
+        program.set_autoload(keep);
+    }
+    let skel = open
+        .load()
+        .map_err(|e| format!("load refused: {}", errno_name(&e)))?;
+    let _link = attach(&skel, name).map_err(|e| format!("attach failed: {}", errno_name(&e)))?;
+    Ok(())
+}
+
+fn attach(skel: &ProbesSkel, name: &str) -> libbpf_rs::Result<libbpf_rs::Link> {
+    let p = &skel.progs;
+    match name {
+        "probe_tracepoint" => p.probe_tracepoint.attach(),
+        "probe_raw_tracepoint" => p.probe_raw_tracepoint.attach(),
+        "probe_kprobe" => p.probe_kprobe.attach(),
+        "probe_ksyscall" => p.probe_ksyscall.attach(),
+        "probe_fentry" => p.probe_fentry.attach(),
+        "probe_fexit" => p.probe_fexit.attach(),
+        "probe_lsm" => p.probe_lsm.attach(),
+        "probe_ringbuf" => p.probe_ringbuf.attach(),
+        "probe_bpf_loop" => p.probe_bpf_loop.attach(),
+        "probe_tail_call_subprog" => p.probe_tail_call_subprog.attach(),
+        other => unreachable!("no probe program {other}"),
+    }
+}
+
+/// What the reader should know about a refusal, where the errno alone does not say it.
+fn hint(capability: Capability, error: String) -> String {
+    let arm64 = std::env::consts::ARCH == "aarch64";
+    match capability {
+        Capability::Kprobe | Capability::Ksyscall
+            if !Path::new("/sys/bus/event_source/devices/kprobe").exists() =>
+        {
+            format!("{error}: no kprobes (CONFIG_KPROBES is off)")
+        }
+        Capability::Fentry | Capability::Fexit if arm64 && error.contains("ENOTSUPP") => {
+            format!("{error}: arm64 has fentry/fexit from Linux 6.4")
+        }
+        _ => error,
+    }
+}
+
+/// Runs `doctor probe-xdp` as a child, which builds its lab in a network namespace that dies
+/// with it: nothing is left on the host's interfaces.
+fn xdp_on_veth() -> Result<String, String> {
+    let output = Command::new("/proc/self/exe")
+        .arg("probe-xdp")
+        .output()
+        .map_err(|e| e.to_string())?;
+    let said = String::from_utf8_lossy(&output.stderr).trim().to_string();
+    if output.status.success() {
+        Ok("works".into())
+    } else {
+        Err(said)
+    }
+}
+
+/// The child's side: a private network namespace, a veth pair, an XDP program on one end.
+pub fn xdp_in_private_namespace() -> ExitCode {
+    let fail = |why: String| {
+        eprintln!("{why}");
+        ExitCode::FAILURE
+    };
+    libbpf_rs::set_print(None);
+    // SAFETY: unshare on the calling (only) thread.
+    if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+        return fail(format!(
+            "unshare(CLONE_NEWNET) failed: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    if let Err(e) = crate::netlink::create_veth("doctor0", "doctor1") {
+        return fail(format!("creating a veth pair failed: {e}"));
+    }
+    // SAFETY: a NUL-terminated constant name.
+    let ifindex = unsafe { libc::if_nametoindex(c"doctor0".as_ptr()) };
+    let mut object = MaybeUninit::uninit();
+    let Ok(mut open) = ProbesSkelBuilder::default().open(&mut object) else {
+        return fail("open failed".into());
+    };
+    for mut program in open.open_object_mut().progs_mut() {
+        let keep = program.name() == "probe_xdp";
+        program.set_autoload(keep);
+    }
+    let skel = match open.load() {
+        Ok(skel) => skel,
+        Err(e) => return fail(format!("load refused: {}", errno_name(&e))),
+    };
+    match skel.progs.probe_xdp.attach_xdp(ifindex as i32) {
+        Ok(_link) => ExitCode::SUCCESS,
+        Err(e) => fail(format!("attach failed: {}", errno_name(&e))),
+    }
+}
+
+/// The findings as lines of `capability<TAB>name<TAB>yes|no<TAB>detail`, after a `kernel` line.
+pub fn record(kernel: &str, findings: &[Finding]) -> String {
+    let mut text = format!("kernel\t{kernel}\n");
+    for f in findings {
+        let available = if f.available { "yes" } else { "no" };
+        text.push_str(&format!(
+            "capability\t{:?}\t{available}\t{}\n",
+            f.capability, f.detail
+        ));
+    }
+    text
+}
+
+/// Reads what `record` wrote: the kernel and the findings.
+pub fn parse(text: &str) -> (String, Vec<Finding>) {
+    let mut kernel = String::new();
+    let mut findings = Vec::new();
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split('\t').collect();
+        match fields.as_slice() {
+            ["kernel", k] => kernel = k.to_string(),
+            ["capability", name, available, detail] => {
+                if let Some(&capability) =
+                    Capability::ALL.iter().find(|c| format!("{c:?}") == *name)
+                {
+                    findings.push(Finding {
+                        capability,
+                        available: *available == "yes",
+                        how: String::new(),
+                        detail: detail.to_string(),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    (kernel, findings)
+}

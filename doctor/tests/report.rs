@@ -1,0 +1,109 @@
+//! The doctor on the real kernel: what it reports must agree with what the examples meet.
+
+use std::process::Command;
+
+use ebpf_support::testing;
+use ebpf_support::{Feature, has};
+
+const DOCTOR: &str = env!("CARGO_BIN_EXE_doctor");
+
+fn line<'a>(report: &'a str, start: &str) -> &'a str {
+    report
+        .lines()
+        .find(|l| l.starts_with(start))
+        .unwrap_or_else(|| panic!("no `{start}` line in:\n{report}"))
+}
+
+#[test]
+fn reports_kprobes_and_the_examples_they_decide() {
+    if !testing::kernel_ready() {
+        return;
+    }
+    let output = Command::new(DOCTOR).output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let report = String::from_utf8(output.stdout).unwrap();
+    let kprobe = line(&report, "kprobe ");
+    let hello = line(&report, "  chapter02  hello ");
+    assert!(
+        kprobe.contains("loaded and attached a program on vfs_read"),
+        "{kprobe}"
+    );
+    if has(Feature::Kprobes) {
+        assert!(kprobe.contains(" yes "), "{kprobe}");
+        assert!(hello.ends_with("runs (ksyscall)"), "{hello}");
+    } else {
+        assert!(
+            kprobe.contains(" no ") && kprobe.contains("attach failed: ENOENT"),
+            "{kprobe}"
+        );
+        assert!(
+            hello.contains("falls back to the tracepoint syscalls/sys_enter_execve"),
+            "{hello}"
+        );
+        assert!(
+            report.contains("cargo xtask vm shell --lane debian-6.12"),
+            "{report}"
+        );
+    }
+    // Probes that every supported kernel passes.
+    for capability in [
+        "BTF ",
+        "tracepoint ",
+        "raw tracepoint ",
+        "ring buffer ",
+        "XDP on veth ",
+    ] {
+        assert!(
+            line(&report, capability).contains(" yes "),
+            "{}",
+            line(&report, capability)
+        );
+    }
+    assert!(
+        line(&report, "  chapter02  hello-tail ").ends_with("runs (raw tracepoint)"),
+        "{report}"
+    );
+}
+
+#[test]
+fn records_findings_that_the_table_reads_back() {
+    if !testing::kernel_ready() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("doctor-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let findings = dir.join("here.txt");
+    assert!(
+        Command::new(DOCTOR)
+            .arg("--results")
+            .arg(&findings)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let mut text = std::fs::read_to_string(&findings).unwrap();
+    text.push_str("tests\tpassed\n");
+    std::fs::write(&findings, text).unwrap();
+    let table = dir.join("table.md");
+    let status = Command::new(DOCTOR)
+        .args(["table", "--column"])
+        .arg(format!("here={}", findings.display()))
+        .arg("--output")
+        .arg(&table)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let table = std::fs::read_to_string(&table).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let hello = table
+        .lines()
+        .find(|l| l.starts_with("| chapter02 hello |"))
+        .expect(&table);
+    let expected = if has(Feature::Kprobes) {
+        "proven (ksyscall)"
+    } else {
+        "fallback: tracepoint syscalls/sys_enter_execve"
+    };
+    assert!(hello.contains(expected), "{hello}");
+}
