@@ -114,8 +114,8 @@ fn report(results: Option<PathBuf>) -> anyhow::Result<()> {
     let findings = probes::all();
     println!("Kernel: {kernel}\n");
     println!(
-        "{:<31} {:<5} {}",
-        "Capability", "Here", "How it was probed, and what it found"
+        "{:<31} {:<5} How it was probed, and what it found",
+        "Capability", "Here"
     );
     for f in &findings {
         println!(

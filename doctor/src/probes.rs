@@ -260,8 +260,11 @@ fn hint(capability: Capability, error: String) -> String {
         {
             format!("{error}: no kprobes (CONFIG_KPROBES is off)")
         }
-        Capability::Fentry | Capability::Fexit if arm64 && error.contains("ENOTSUPP") => {
-            format!("{error}: arm64 has fentry/fexit from Linux 6.4")
+        // fentry, fexit and LSM programs all attach through BPF trampolines.
+        Capability::Fentry | Capability::Fexit | Capability::Lsm
+            if arm64 && error.contains("ENOTSUPP") =>
+        {
+            format!("{error}: arm64 has BPF trampolines (fentry, fexit, LSM) from Linux 6.4")
         }
         _ => error,
     }

@@ -652,6 +652,8 @@ pub fn build_tests(arch: Arch) -> Result<TestBuild> {
     for package in chapter_packages()? {
         cargo.args(["-p", &package]);
     }
+    // The doctor (its tests, and its binary for the compatibility table) runs in the lanes too.
+    cargo.args(["-p", "doctor"]);
     if !arch.is_host() {
         let triple = arch.target_triple();
         let env_triple = triple.replace('-', "_");
@@ -676,10 +678,6 @@ pub fn build_tests(arch: Arch) -> Result<TestBuild> {
     let mut tests = Vec::new();
     let mut doctor = None;
     for line in String::from_utf8_lossy(&output.stdout).lines() {
-        if line.contains("\"name\":\"doctor\",\"src_path\"") && line.contains("\"kind\":[\"bin\"]")
-        {
-            doctor = doctor.or(json_string(line, "executable"));
-        }
         // A test executable is built with the test profile ("profile":{…"test":true}); the
         // target's own "test" flag only says whether `cargo test` would test it.
         let is_test = line
@@ -687,6 +685,11 @@ pub fn build_tests(arch: Arch) -> Result<TestBuild> {
             .and_then(|(_, profile)| profile.split('}').next())
             .is_some_and(|profile| profile.contains("\"test\":true"));
         if !is_test {
+            let doctor_binary =
+                line.contains("\"kind\":[\"bin\"],\"crate_types\":[\"bin\"],\"name\":\"doctor\"");
+            if doctor_binary {
+                doctor = json_string(line, "executable");
+            }
             continue;
         }
         let (Some(executable), Some(manifest)) = (
