@@ -184,30 +184,8 @@ impl Lane {
         let dir = cache_dir().join("kernels").join(&package);
         let done = dir.join(".unpacked");
         if !done.exists() {
-            let download = cache_dir().join("downloads");
-            fs::create_dir_all(&download)?;
-            let wanted = if self.arch.is_host() {
-                package.clone()
-            } else {
-                format!("{package}:{}", self.arch.debian())
-            };
-            eprintln!("lane {}: downloading {wanted}", self.name);
-            crate::run_status(
-                Command::new("apt-get")
-                    .args(["download", "-q", "-o", "APT::Sandbox::User=root", &wanted])
-                    .current_dir(&download),
-            )?;
-            let deb = fs::read_dir(&download)?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .find(|p| {
-                    p.file_name()
-                        .is_some_and(|n| n.to_string_lossy().starts_with(&format!("{package}_")))
-                })
-                .with_context(|| format!("apt-get download left no {package}_*.deb"))?;
-            let _ = fs::remove_dir_all(&dir);
-            fs::create_dir_all(&dir)?;
-            crate::run_status(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&dir))?;
-            fs::remove_file(&deb)?;
+            eprintln!("lane {}: downloading {package}", self.name);
+            unpack_package(&package, self.arch, &dir)?;
             fs::write(&done, "")?;
         }
         let modules = dir.join("lib/modules");
@@ -363,25 +341,37 @@ fn busybox(arch: Arch) -> Result<PathBuf> {
     let dir = cache_dir().join(format!("busybox-{}", arch.debian()));
     let binary = dir.join("bin/busybox");
     if !binary.exists() {
-        let download = cache_dir().join("downloads");
-        fs::create_dir_all(&download)?;
-        let wanted = format!("busybox-static:{}", arch.debian());
-        crate::run_status(
-            Command::new("apt-get")
-                .args(["download", "-q", "-o", "APT::Sandbox::User=root", &wanted])
-                .current_dir(&download),
-        )?;
-        let deb = fs::read_dir(&download)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .find(|p| {
-                p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with("busybox-static_"))
-            })
-            .context("apt-get download left no busybox-static_*.deb")?;
-        crate::run_status(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&dir))?;
-        fs::remove_file(&deb)?;
+        unpack_package("busybox-static", arch, &dir)?;
     }
     Ok(binary)
+}
+
+/// Downloads a Debian package for `arch` and unpacks it into `dir`, without installing it.
+fn unpack_package(package: &str, arch: Arch, dir: &Path) -> Result<()> {
+    let download = cache_dir().join("downloads");
+    fs::create_dir_all(&download)?;
+    let wanted = if arch.is_host() {
+        package.to_string()
+    } else {
+        format!("{package}:{}", arch.debian())
+    };
+    // As root, apt's sandbox user could not write into the cache: download as root.
+    let mut apt = Command::new("apt-get");
+    apt.args(["download", "-q", "-o", "APT::Sandbox::User=root", &wanted])
+        .current_dir(&download);
+    crate::run_status(&mut apt)?;
+    let deb = fs::read_dir(&download)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(&format!("{package}_")))
+        })
+        .with_context(|| format!("apt-get download left no {package}_*.deb"))?;
+    let _ = fs::remove_dir_all(dir);
+    fs::create_dir_all(dir)?;
+    crate::run_status(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(dir))?;
+    fs::remove_file(&deb)?;
+    Ok(())
 }
 
 /// The guest's /init: load modules, build the overlay root, run the script in it, report its
