@@ -113,6 +113,14 @@ fn report(results: Option<PathBuf>) -> anyhow::Result<()> {
     let kernel = probes::kernel();
     let findings = probes::all();
     println!("Kernel: {kernel}\n");
+    let privileged = [Capability::CapBpf, Capability::CapPerfmon]
+        .iter()
+        .all(|c| findings.iter().any(|f| f.capability == *c && f.available));
+    if !privileged {
+        println!(
+            "Not running as root: most probes below fail for that reason alone. Run `sudo doctor` (or `cargo xtask doctor`).\n"
+        );
+    }
     println!(
         "{:<31} {:<5} How it was probed, and what it found",
         "Capability", "Here"

@@ -24,6 +24,8 @@ fn finding(capability: Capability, how: &str, result: Result<String, String>) ->
         Ok(detail) => (true, detail),
         Err(detail) => (false, detail),
     };
+    // One line without tabs: the findings file and the table are line- and tab-separated.
+    let detail = detail.lines().next().unwrap_or_default().replace('\t', " ");
     Finding {
         capability,
         available,
@@ -91,12 +93,17 @@ fn probe(capability: Capability, caps: u64) -> Finding {
         ),
         C::Bpffs => finding(
             capability,
-            "looked for a bpf mount in /proc/self/mountinfo",
-            if mounted("bpf").is_empty() {
-                Err("not mounted".into())
-            } else {
-                Ok(format!("at {}", mounted("bpf").join(", ")))
-            },
+            "looked for bpf in /proc/filesystems",
+            file("/proc/filesystems").and_then(|list| {
+                let known = list
+                    .lines()
+                    .any(|l| l.split_whitespace().last() == Some("bpf"));
+                if known {
+                    Ok("the kernel offers it".into())
+                } else {
+                    Err("not in /proc/filesystems".into())
+                }
+            }),
         ),
         C::Tracepoint => program(capability, "probe_tracepoint", "syscalls/sys_enter_getpid"),
         C::RawTracepoint => program(capability, "probe_raw_tracepoint", "sys_enter"),
@@ -162,20 +169,29 @@ fn mounted(fstype: &str) -> Vec<String> {
 
 fn active_lsms() -> Result<String, String> {
     let path = "/sys/kernel/security/lsm";
-    if !Path::new(path).exists() && mounted("securityfs").is_empty() {
-        // SAFETY: mount(2) with constant, NUL-terminated strings.
+    // Where securityfs is not mounted, mount it for the read and take it away again.
+    let mount_here = !Path::new(path).exists() && mounted("securityfs").is_empty();
+    // SAFETY: mount(2) and umount(2) with constant, NUL-terminated strings.
+    let security = c"/sys/kernel/security";
+    if mount_here {
         unsafe {
             libc::mount(
                 c"securityfs".as_ptr(),
-                c"/sys/kernel/security".as_ptr(),
+                security.as_ptr(),
                 c"securityfs".as_ptr(),
                 0,
                 std::ptr::null(),
             )
         };
     }
-    let list = std::fs::read_to_string(path).map_err(|e| format!("cannot read it: {e}"))?;
-    let list = list.trim().to_string();
+    let read = std::fs::read_to_string(path);
+    if mount_here {
+        unsafe { libc::umount(security.as_ptr()) };
+    }
+    let list = read
+        .map_err(|e| format!("cannot read it: {e}"))?
+        .trim()
+        .to_string();
     if list.split(',').any(|lsm| lsm == "bpf") {
         Ok(list)
     } else {
@@ -256,7 +272,8 @@ fn hint(capability: Capability, error: String) -> String {
     let arm64 = std::env::consts::ARCH == "aarch64";
     match capability {
         Capability::Kprobe | Capability::Ksyscall
-            if !Path::new("/sys/bus/event_source/devices/kprobe").exists() =>
+            if error.contains("attach failed: ENOENT")
+                && !Path::new("/sys/bus/event_source/devices/kprobe").exists() =>
         {
             format!("{error}: no kprobes (CONFIG_KPROBES is off)")
         }

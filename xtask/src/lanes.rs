@@ -195,6 +195,19 @@ impl Lane {
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .next()
             .context("no kernel release in lib/modules")?;
+        // The lane's name promises a kernel version; the host's package lists decide what the
+        // package names resolve to (Debian 12's lists give 6.1 and 6.12).
+        let promised = self
+            .name
+            .trim_start_matches("debian-")
+            .trim_end_matches("-arm64");
+        if !release.starts_with(&format!("{promised}.")) {
+            bail!(
+                "lane {} needs a {promised} kernel, but this host's apt lists resolve to {release}: the lanes \
+                 use Debian 12 (bookworm and bookworm-security) package lists",
+                self.name
+            );
+        }
         let image = dir.join("boot").join(format!("vmlinuz-{release}"));
         Ok(KernelFiles {
             package,
@@ -348,7 +361,9 @@ fn busybox(arch: Arch) -> Result<PathBuf> {
 
 /// Downloads a Debian package for `arch` and unpacks it into `dir`, without installing it.
 fn unpack_package(package: &str, arch: Arch, dir: &Path) -> Result<()> {
-    let download = cache_dir().join("downloads");
+    // A fresh folder per download: no .deb left over from an interrupted run can be picked.
+    let download = cache_dir().join("downloads").join(package);
+    let _ = fs::remove_dir_all(&download);
     fs::create_dir_all(&download)?;
     let wanted = if arch.is_host() {
         package.to_string()
@@ -370,7 +385,7 @@ fn unpack_package(package: &str, arch: Arch, dir: &Path) -> Result<()> {
     let _ = fs::remove_dir_all(dir);
     fs::create_dir_all(dir)?;
     crate::run_status(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(dir))?;
-    fs::remove_file(&deb)?;
+    fs::remove_dir_all(&download)?;
     Ok(())
 }
 
@@ -383,9 +398,11 @@ fn init_script(arch: Arch, interactive: bool) -> String {
     let arm64_userland = if arch.is_host() {
         String::new()
     } else {
-        "mount -t tmpfs tmpfs /root/usr/bin\n\
-         cp /bin/busybox /root/usr/bin/busybox\n\
-         for applet in $(/bin/busybox --list); do [ $applet = busybox ] || ln -sf busybox /root/usr/bin/$applet; done\n"
+        "for dir in /root/usr/bin /root/usr/sbin; do\n\
+             mount -t tmpfs tmpfs $dir\n\
+             cp /bin/busybox $dir/busybox\n\
+             for applet in $(/bin/busybox --list); do [ $applet = busybox ] || ln -sf busybox $dir/$applet; done\n\
+         done\n"
             .to_string()
     };
     let run = if interactive {
@@ -411,11 +428,12 @@ mount -t devtmpfs devtmpfs /dev
 for module in $(cat /modules/order); do
     insmod /modules/$module.ko || echo "lane: insmod $module failed"
 done
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /host
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 laneout /lane-out
+fail() {{ echo "{EXIT_MARKER} 125 ($1)"; poweroff -f; }}
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /host || fail "mounting the host's root over 9p failed"
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 laneout /lane-out || fail "mounting the output folder failed"
 mount -t tmpfs tmpfs /rw
 mkdir -p /rw/upper /rw/work
-mount -t overlay overlay -o lowerdir=/host,upperdir=/rw/upper,workdir=/rw/work /root
+mount -t overlay overlay -o lowerdir=/host,upperdir=/rw/upper,workdir=/rw/work /root || fail "the overlay root failed"
 mount -t proc proc /root/proc
 mount -t sysfs sysfs /root/sys
 mount -t devtmpfs devtmpfs /root/dev
@@ -460,11 +478,20 @@ fn initramfs(lane: &Lane, kernel: &KernelFiles, interactive: bool, path: &Path) 
 }
 
 fn qemu_command(lane: &Lane, kernel: &KernelFiles, initrd: &Path, out: &Path) -> Command {
+    use std::os::unix::process::CommandExt;
     let (binary, console) = match lane.arch {
         Arch::X86_64 => ("qemu-system-x86_64", "ttyS0"),
         Arch::Aarch64 => ("qemu-system-aarch64", "ttyAMA0"),
     };
     let mut qemu = Command::new(binary);
+    // QEMU must not outlive xtask, however xtask ends (Ctrl-C, SIGTERM from CI, a crash).
+    // SAFETY: prctl is async-signal-safe.
+    unsafe {
+        qemu.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
     match lane.arch {
         // /dev/kvm here only boots guests built for it, so stock kernels run under TCG. With
         // one host thread per vCPU, 6.12 oopses on an int3 left by live code patching (static
@@ -556,20 +583,26 @@ pub fn run_script(lane: &Lane, script: &str, timeout: Duration) -> Result<LaneRu
         match lines_rx.recv_timeout(Duration::from_millis(500)) {
             Ok(line) => {
                 let line = line.trim_end_matches('\r');
-                if let Some(code) = line.trim().strip_prefix(EXIT_MARKER) {
-                    status = code.trim().parse().ok();
+                if let Some(rest) = line.trim().strip_prefix(EXIT_MARKER) {
+                    let (code, why) = rest.trim().split_once(' ').unwrap_or((rest.trim(), ""));
+                    if !why.is_empty() {
+                        eprintln!(
+                            "lane {}: the guest could not run the script {why}",
+                            lane.name
+                        );
+                    }
+                    status = code.parse().ok();
                 } else {
                     let _ = writeln!(stdout_handle.lock(), "[{}] {line}", lane.name);
                 }
             }
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                if started.elapsed() > timeout {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    bail!("lane {} timed out after {}s", lane.name, timeout.as_secs());
-                }
-            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+        if started.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("lane {} timed out after {}s", lane.name, timeout.as_secs());
         }
     }
     let _ = reader.join();
@@ -733,7 +766,7 @@ pub fn test(lane: &Lane) -> Result<LaneTests> {
         crate::root().display()
     );
     script.push_str(&format!(
-        "'{}' --results /lane-out/doctor.txt >/dev/null 2>&1\n",
+        "'{}' --results /lane-out/doctor.txt >/lane-out/doctor.log 2>&1\n",
         build.doctor.display()
     ));
     for (dir, executable) in &build.tests {
@@ -744,6 +777,7 @@ pub fn test(lane: &Lane) -> Result<LaneTests> {
         ));
     }
     script.push_str("cat /lane-out/tests.log\nexit $failed\n");
+    crate::compat::forget(lane.name)?;
     let run = run_script(lane, &script, Duration::from_secs(20 * 60))?;
     let log = fs::read_to_string(run.out_dir.join("tests.log")).unwrap_or_default();
     let mut result = LaneTests {
@@ -759,12 +793,17 @@ pub fn test(lane: &Lane) -> Result<LaneTests> {
     if run.status != 0 && result.failed == 0 {
         result.failed = 1;
     }
-    std::fs::create_dir_all(crate::compat::dir())?;
     fs::copy(
         run.out_dir.join("doctor.txt"),
         crate::compat::findings_file(lane.name),
     )
-    .context("the doctor left no findings in the lane")?;
+    .with_context(|| {
+        let log = fs::read_to_string(run.out_dir.join("doctor.log")).unwrap_or_default();
+        format!(
+            "the doctor left no findings in the lane: {}",
+            log.lines().last().unwrap_or("(no output)")
+        )
+    })?;
     crate::compat::record_tests(lane.name, result.failed == 0)?;
     Ok(result)
 }

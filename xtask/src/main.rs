@@ -75,7 +75,7 @@ enum Vm {
         #[arg(long, default_value = "debian-6.12")]
         lane: String,
     },
-    /// Run one command in a lane, e.g. `cargo xtask vm run --lane debian-6.1 -- uname -a`.
+    /// Run one shell command line in a lane, e.g. `cargo xtask vm run --lane debian-6.1 -- uname -a`.
     Run {
         #[arg(long, default_value = "debian-6.12")]
         lane: String,
@@ -120,14 +120,15 @@ fn run_vm(vm: Vm) -> Result<()> {
         Vm::Shell { lane } => lanes::shell(&lanes::find(&lane)?),
         Vm::Run { lane, command } => {
             let lane = lanes::find(&lane)?;
+            // The words form one shell command line, as with `sh -c`.
             let script = format!("cd '{}'\n{}\n", root().display(), command.join(" "));
             let run = lanes::run_script(&lane, &script, std::time::Duration::from_secs(30 * 60))?;
             if run.status != 0 {
-                bail!(
-                    "the command exited with status {} in {}",
-                    run.status,
-                    lane.name
+                eprintln!(
+                    "xtask: the command exited with status {} in {}",
+                    run.status, lane.name
                 );
+                std::process::exit(run.status);
             }
             Ok(())
         }
