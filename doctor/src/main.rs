@@ -198,12 +198,12 @@ mod tests {
             verdict(&HELLO, &findings(&[C::Ksyscall])),
             Verdict::FallsBack {
                 to: "tracepoint syscalls/sys_enter_execve",
-                because: "ksyscall: attach failed: ENOENT".into()
+                because: "ksyscall kprobe: attach failed: ENOENT".into()
             }
         );
         assert_eq!(
             verdict(&HELLO, &findings(&[C::Ksyscall, C::Tracepoint])),
-            Verdict::DoesNotRun("ksyscall: attach failed: ENOENT".into())
+            Verdict::DoesNotRun("ksyscall kprobe: attach failed: ENOENT".into())
         );
         assert_eq!(
             verdict(&HELLO, &findings(&[C::Btf])),

@@ -30,7 +30,7 @@ fn reports_kprobes_and_the_examples_they_decide() {
     );
     if has(Feature::Kprobes) {
         assert!(kprobe.contains(" yes "), "{kprobe}");
-        assert!(hello.ends_with("runs (ksyscall)"), "{hello}");
+        assert!(hello.ends_with("runs (ksyscall kprobe)"), "{hello}");
     } else {
         assert!(
             kprobe.contains(" no ") && kprobe.contains("attach failed: ENOENT"),
@@ -101,7 +101,7 @@ fn records_findings_that_the_table_reads_back() {
         .find(|l| l.starts_with("| chapter02 hello |"))
         .expect(&table);
     let expected = if has(Feature::Kprobes) {
-        "proven (ksyscall)"
+        "proven (ksyscall kprobe)"
     } else {
         "fallback: tracepoint syscalls/sys_enter_execve"
     };

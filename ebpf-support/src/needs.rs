@@ -60,7 +60,7 @@ impl Capability {
             Capability::Tracepoint => "tracepoint",
             Capability::RawTracepoint => "raw tracepoint",
             Capability::Kprobe => "kprobe",
-            Capability::Ksyscall => "ksyscall",
+            Capability::Ksyscall => "ksyscall kprobe",
             Capability::Fentry => "fentry",
             Capability::Fexit => "fexit",
             Capability::Lsm => "LSM programs",
