@@ -70,7 +70,7 @@ fn records_findings_that_the_table_reads_back() {
     if !testing::kernel_ready() {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("doctor-test-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("doctor-table");
     std::fs::create_dir_all(&dir).unwrap();
     let findings = dir.join("here.txt");
     assert!(

@@ -807,3 +807,50 @@ pub fn test(lane: &Lane) -> Result<LaneTests> {
     crate::compat::record_tests(lane.name, result.failed == 0)?;
     Ok(result)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_kernel_packages_by_version() {
+        let mut names = [
+            "linux-image-6.12.107+deb12-amd64-unsigned",
+            "linux-image-6.12.9+deb12-amd64-unsigned",
+        ];
+        names.sort_by(|a, b| compare_versions(a, b));
+        assert_eq!(names[1], "linux-image-6.12.107+deb12-amd64-unsigned");
+    }
+
+    #[test]
+    fn reads_module_dependencies_from_modinfo() {
+        let modinfo = b"\0license=GPL\0depends=9pnet,netfs\0intree=Y\0name=9p\0";
+        assert_eq!(
+            module_depends(modinfo),
+            vec!["9pnet".to_string(), "netfs".to_string()]
+        );
+        assert!(module_depends(b"\0depends=\0name=virtio\0").is_empty());
+        assert_eq!(
+            module_name(Path::new("kernel/fs/9p/9p.ko.xz")).as_deref(),
+            Some("9p")
+        );
+        assert_eq!(
+            module_name(Path::new("kernel/net/9pnet-virtio.ko")).as_deref(),
+            Some("9pnet_virtio")
+        );
+    }
+
+    #[test]
+    fn reads_strings_from_cargo_messages() {
+        let line = r#"{"reason":"compiler-artifact","manifest_path":"/w/chapter02/Cargo.toml","executable":"/w/target/debug/deps/cli-1"}"#;
+        assert_eq!(
+            json_string(line, "executable").as_deref(),
+            Some("/w/target/debug/deps/cli-1")
+        );
+        assert_eq!(
+            json_string(line, "manifest_path").as_deref(),
+            Some("/w/chapter02/Cargo.toml")
+        );
+        assert_eq!(json_string(line, "missing"), None);
+    }
+}
