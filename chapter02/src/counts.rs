@@ -1,25 +1,9 @@
-//! Reading a hash map of u64 counters, as hello-map prints it.
+//! The counter table as hello-map prints it: `ID 0: 3<TAB>ID 1000: 1`.
 
-use anyhow::{Context, Result};
-use libbpf_rs::{MapCore, MapFlags};
+use std::collections::BTreeMap;
 
-/// Every (key, count) pair of a map with u64 keys and u64 values, sorted by key.
-pub fn read_counts(map: &dyn MapCore) -> Result<Vec<(u64, u64)>> {
-    let mut counts = Vec::new();
-    for key in map.keys() {
-        let value = map
-            .lookup(&key, MapFlags::ANY)
-            .with_context(|| format!("reading {}", map.name().to_string_lossy()))?;
-        if let (Ok(key), Some(Ok(value))) = (key[..].try_into(), value.map(|v| v[..].try_into())) {
-            counts.push((u64::from_ne_bytes(key), u64::from_ne_bytes(value)));
-        }
-    }
-    counts.sort();
-    Ok(counts)
-}
-
-/// `ID 0: 3<TAB>ID 1000: 1`, as the book prints the counter table.
-pub fn format_counts(counts: &[(u64, u64)]) -> String {
+/// `ID 0: 3<TAB>ID 1000: 1`, as the book prints the counter table, in key order.
+pub fn format_counts(counts: &BTreeMap<u64, u64>) -> String {
     if counts.is_empty() {
         return "(nothing counted yet)".into();
     }
@@ -30,8 +14,8 @@ pub fn format_counts(counts: &[(u64, u64)]) -> String {
         .join("\t")
 }
 
-/// The inverse of `format_counts`: `ID 0: 3<TAB>ID 1000: 1` → `[(0, 3), (1000, 1)]`.
-pub fn parse_counts(line: &str) -> Vec<(u64, u64)> {
+/// The inverse of `format_counts`: `ID 0: 3<TAB>ID 1000: 1` → `{0: 3, 1000: 1}`.
+pub fn parse_counts(line: &str) -> BTreeMap<u64, u64> {
     line.split('\t')
         .filter_map(|entry| {
             let (id, count) = entry.strip_prefix("ID ")?.split_once(": ")?;
@@ -46,9 +30,10 @@ mod tests {
 
     #[test]
     fn formats_and_parses_the_books_shape() {
-        let line = format_counts(&[(0, 3), (1000, 1)]);
+        let counts = BTreeMap::from([(1000, 1), (0, 3)]);
+        let line = format_counts(&counts);
         assert_eq!(line, "ID 0: 3\tID 1000: 1");
-        assert_eq!(parse_counts(&line), vec![(0, 3), (1000, 1)]);
-        assert_eq!(format_counts(&[]), "(nothing counted yet)");
+        assert_eq!(parse_counts(&line), counts);
+        assert_eq!(format_counts(&BTreeMap::new()), "(nothing counted yet)");
     }
 }

@@ -2,17 +2,6 @@
 //! The book's hello-tail.py hard-codes x86_64 numbers (59, 222–226), which mean other
 //! syscalls on arm64.
 
-use std::os::fd::{AsFd, AsRawFd};
-
-use anyhow::{Context, Result, anyhow};
-use libbpf_rs::{MapCore, MapFlags, Object};
-
-/// A tail-call handler of hello-tail and the syscalls routed to it.
-pub struct Route {
-    pub handler: &'static str,
-    pub syscalls: Vec<i64>,
-}
-
 /// The timer syscalls that the book routes to `hello_timer` (222–226 on x86_64).
 pub const TIMER_SYSCALLS: [i64; 5] = [
     libc::SYS_timer_create,
@@ -50,41 +39,4 @@ pub fn noisy_syscalls() -> Vec<i64> {
     #[cfg(not(target_arch = "x86_64"))]
     let legacy = [];
     common.into_iter().chain(legacy).collect()
-}
-
-/// Which handler each syscall number goes to.
-pub fn routes() -> Vec<Route> {
-    vec![
-        Route {
-            handler: "hello_exec",
-            syscalls: vec![libc::SYS_execve],
-        },
-        Route {
-            handler: "hello_timer",
-            syscalls: TIMER_SYSCALLS.to_vec(),
-        },
-        Route {
-            handler: "ignore_opcode",
-            syscalls: noisy_syscalls(),
-        },
-    ]
-}
-
-/// Puts each handler's file descriptor into the program array at its syscall numbers: the
-/// user-space half of `bpf_tail_call()`.
-pub fn fill_prog_array(object: &Object, prog_array: &dyn MapCore) -> Result<()> {
-    for route in routes() {
-        let program = object
-            .progs()
-            .find(|p| p.name() == route.handler)
-            .ok_or_else(|| anyhow!("the object has no program named {}", route.handler))?;
-        let fd = program.as_fd().as_raw_fd();
-        for nr in route.syscalls {
-            let key = (nr as u32).to_ne_bytes();
-            prog_array
-                .update(&key, &fd.to_ne_bytes(), MapFlags::ANY)
-                .with_context(|| format!("adding {} for syscall {nr}", route.handler))?;
-        }
-    }
-    Ok(())
 }

@@ -6,12 +6,14 @@ use std::process::Command;
 
 use ebpf_support::testing;
 
-const BINARIES: [&str; 5] = [
+const BINARIES: [&str; 7] = [
     env!("CARGO_BIN_EXE_hello"),
     env!("CARGO_BIN_EXE_hello-map"),
     env!("CARGO_BIN_EXE_hello-buffer"),
     env!("CARGO_BIN_EXE_hello-ring-buffer"),
     env!("CARGO_BIN_EXE_hello-tail"),
+    env!("CARGO_BIN_EXE_hello-file"),
+    env!("CARGO_BIN_EXE_hello-file-ring-buffer"),
 ];
 
 fn name(binary: &str) -> &str {

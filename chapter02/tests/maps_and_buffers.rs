@@ -1,40 +1,61 @@
 //! hello-map, hello-buffer and hello-ring-buffer on the real kernel.
 
 use chapter02::counts::parse_counts;
-use ebpf_support::testing::{self, Session, WaitStatus, exec_marked, unique_comm};
+use ebpf_support::testing::{
+    self, Session, TestUser, WaitStatus, exec_marked, map_types, program_types, unique_comm,
+};
 use ebpf_support::{Feature, has};
+use libbpf_rs::{MapType, ProgramType};
 
-/// The hook `--attach auto` must pick here: the book's kprobe where the kernel has kprobes.
-fn auto_hook() -> &'static str {
+/// The hook `--attach` picks by default here: the book's kprobe where the kernel has kprobes.
+fn default_hook() -> (&'static str, ProgramType) {
     if has(Feature::Kprobes) {
-        "attached (kprobe on the execve syscall)"
+        (
+            "attached (kprobe on the execve syscall)",
+            ProgramType::Kprobe,
+        )
     } else {
-        "attached (tracepoint syscalls/sys_enter_execve)"
+        (
+            "attached (tracepoint syscalls/sys_enter_execve)",
+            ProgramType::Tracepoint,
+        )
     }
 }
 
-const NOBODY: u64 = 65534;
-
 #[test]
-fn hello_map_counts_execs_per_user_id() {
+fn hello_map_counts_each_exec_under_its_user_id() {
     if !testing::kernel_ready() {
         return;
     }
     let mut map = Session::spawn(env!("CARGO_BIN_EXE_hello-map"), &["--interval", "1"]);
-    map.expect_line(auto_hook(), |l| {
-        l.starts_with("hello-map: ") && l.contains(auto_hook())
+    let (attached, program_type) = default_hook();
+    map.expect_line(attached, |l| {
+        l.starts_with("hello-map: ") && l.contains(attached)
     });
     let objects = map.objects();
+    assert_eq!(program_types(&objects.progs), vec![program_type]);
+    assert!(
+        map_types(&objects.maps).contains(&MapType::Hash),
+        "{objects:?}"
+    );
 
-    exec_marked(&unique_comm("map"), None, || {});
-    exec_marked(&unique_comm("map"), Some(NOBODY as u32), || {});
-    let line = map.expect_line("counts for root and nobody", |l| {
-        let counts = parse_counts(l);
-        counts.iter().any(|&(id, n)| id == 0 && n >= 1)
-            && counts.iter().any(|&(id, n)| id == NOBODY && n >= 1)
-    });
-    let ids: Vec<u64> = parse_counts(&line).into_iter().map(|(id, _)| id).collect();
-    assert!(ids.is_sorted(), "IDs are printed in order: {line}");
+    // A user no other process has: the map's count for it is exactly its execs, and the GID
+    // (which differs) must not appear as a key.
+    let user = TestUser::unique();
+    for (execs, expected) in [(1, 1), (2, 3)] {
+        for _ in 0..execs {
+            exec_marked(&unique_comm("map"), Some(user), || {});
+        }
+        let line = map.expect_line(&format!("ID {}: {expected}", user.uid), |l| {
+            let counts = parse_counts(l);
+            counts.get(&u64::from(user.uid)) == Some(&expected)
+        });
+        let counts = parse_counts(&line);
+        assert!(
+            !counts.contains_key(&u64::from(user.gid)),
+            "the GID is counted: {line}"
+        );
+    }
 
     let (status, _) = map.interrupt();
     assert!(matches!(status, WaitStatus::Exited(_, 0)), "{status:?}");
@@ -60,27 +81,33 @@ fn hello_map_count_stops_after_that_many_printouts() {
 }
 
 /// Both buffer examples print `PID UID COMMAND MESSAGE` for each exec.
-fn buffer_example_reports_each_exec(binary: &str, args: &[&str]) {
+fn buffer_example_reports_each_exec(binary: &str, args: &[&str], map_type: MapType) {
     if !testing::kernel_ready() {
         return;
     }
     let mut session = Session::spawn(binary, args);
-    let hook = if args.contains(&"tracepoint") {
-        "attached (tracepoint syscalls/sys_enter_execve)"
+    let (attached, program_type) = if args.contains(&"tracepoint") {
+        (
+            "attached (tracepoint syscalls/sys_enter_execve)",
+            ProgramType::Tracepoint,
+        )
     } else {
-        auto_hook()
+        default_hook()
     };
-    session.expect_line(hook, |l| l.contains(hook));
+    session.expect_line(attached, |l| l.contains(attached));
     let objects = session.objects();
+    assert_eq!(program_types(&objects.progs), vec![program_type]);
+    assert!(map_types(&objects.maps).contains(&map_type), "{objects:?}");
 
     let comm = unique_comm("buf");
     let pid = exec_marked(&comm, None, || {});
     let expected = format!("{pid} 0 {comm} Hello World");
     session.expect_line(&expected, |l| l == expected);
 
+    let user = TestUser::unique();
     let comm = unique_comm("buf");
-    let pid = exec_marked(&comm, Some(NOBODY as u32), || {});
-    let expected = format!("{pid} {NOBODY} {comm} Hello World");
+    let pid = exec_marked(&comm, Some(user), || {});
+    let expected = format!("{pid} {} {comm} Hello World", user.uid);
     session.expect_line(&expected, |l| l == expected);
 
     let (status, _) = session.interrupt();
@@ -90,12 +117,20 @@ fn buffer_example_reports_each_exec(binary: &str, args: &[&str]) {
 
 #[test]
 fn hello_buffer_reports_each_exec_through_a_perf_buffer() {
-    buffer_example_reports_each_exec(env!("CARGO_BIN_EXE_hello-buffer"), &[]);
+    buffer_example_reports_each_exec(
+        env!("CARGO_BIN_EXE_hello-buffer"),
+        &[],
+        MapType::PerfEventArray,
+    );
 }
 
 #[test]
 fn hello_ring_buffer_reports_each_exec_through_a_ring_buffer() {
-    buffer_example_reports_each_exec(env!("CARGO_BIN_EXE_hello-ring-buffer"), &[]);
+    buffer_example_reports_each_exec(
+        env!("CARGO_BIN_EXE_hello-ring-buffer"),
+        &[],
+        MapType::RingBuf,
+    );
 }
 
 #[test]
@@ -103,6 +138,7 @@ fn hello_ring_buffer_reports_each_exec_through_the_tracepoint() {
     buffer_example_reports_each_exec(
         env!("CARGO_BIN_EXE_hello-ring-buffer"),
         &["--attach", "tracepoint"],
+        MapType::RingBuf,
     );
 }
 

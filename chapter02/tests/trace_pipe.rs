@@ -18,7 +18,7 @@ fn expect_attach_notice(session: &mut Session) {
         assert_eq!(
             notice,
             "hello: this kernel has no kprobes (CONFIG_KPROBES is off: /sys/bus/event_source/devices/kprobe is \
-             missing); using the syscalls/sys_enter_execve tracepoint instead"
+             missing); using the tracepoint syscalls/sys_enter_execve instead"
         );
         session.expect_line("the attach line", |l| {
             l.contains("attached (tracepoint syscalls/sys_enter_execve)")
@@ -85,6 +85,11 @@ fn hello_attach_tracepoint_works_on_any_kernel() {
         l.contains("attached (tracepoint syscalls/sys_enter_execve)")
     });
     let objects = hello.objects();
+    // The one eBPF function was retyped before it loaded: the kernel holds a tracepoint program.
+    assert_eq!(
+        testing::program_types(&objects.progs),
+        vec![libbpf_rs::ProgramType::Tracepoint]
+    );
     let pid = exec_marked(&unique_comm("tp"), None, || {});
     hello.expect_line("Hello World via the tracepoint", |l| {
         is_line(l, pid, "Hello World")
@@ -146,6 +151,10 @@ fn hello_attach_kprobe_uses_a_real_kprobe_or_says_why_not() {
             l.contains("attached (kprobe on the execve syscall)")
         });
         let objects = hello.objects();
+        assert_eq!(
+            testing::program_types(&objects.progs),
+            vec![libbpf_rs::ProgramType::Kprobe]
+        );
         let pid = exec_marked(&unique_comm("kprobe"), None, || {});
         hello.expect_line("Hello World via the kprobe", |l| {
             is_line(l, pid, "Hello World")
@@ -160,7 +169,7 @@ fn hello_attach_kprobe_uses_a_real_kprobe_or_says_why_not() {
             .unwrap();
         testing::assert_one_line_error(
             &output,
-            "hello: cannot attach a kprobe: this kernel has no kprobes",
+            "hello: cannot attach to the kprobe on the execve syscall: this kernel has no kprobes",
         );
     }
 }

@@ -53,7 +53,7 @@ pub fn examples() -> Vec<Example> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
     Runs(Capability),
-    FallsBack { to: &'static str, because: String },
+    FallsBack { to: String, because: String },
     DoesNotRun(String),
 }
 
@@ -67,15 +67,20 @@ pub fn verdict(example: &Example, findings: &[Finding]) -> Verdict {
     if let Some(reason) = example.needs.iter().find_map(|c| missing(*c)) {
         return Verdict::DoesNotRun(reason);
     }
-    let Some(hook_missing) = missing(example.hook) else {
-        return Verdict::Runs(example.hook);
+    let book = example.hook.capability();
+    let Some(hook_missing) = missing(book) else {
+        return Verdict::Runs(book);
     };
-    match example.fallback {
-        Some((stand_in, to)) if missing(stand_in).is_none() => Verdict::FallsBack {
-            to,
+    match example
+        .fallbacks
+        .iter()
+        .find(|stand_in| missing(stand_in.capability()).is_none())
+    {
+        Some(stand_in) => Verdict::FallsBack {
+            to: stand_in.to_string(),
             because: hook_missing,
         },
-        _ => Verdict::DoesNotRun(hook_missing),
+        None => Verdict::DoesNotRun(hook_missing),
     }
 }
 
@@ -183,13 +188,7 @@ mod tests {
             .collect()
     }
 
-    const HELLO: Example = Example {
-        package: "chapter02",
-        name: "hello",
-        needs: &[C::Btf, C::Tracefs],
-        hook: C::Ksyscall,
-        fallback: Some((C::Tracepoint, "tracepoint syscalls/sys_enter_execve")),
-    };
+    const HELLO: Example = chapter02::HELLO;
 
     #[test]
     fn runs_falls_back_or_does_not_run() {
@@ -197,7 +196,7 @@ mod tests {
         assert_eq!(
             verdict(&HELLO, &findings(&[C::Ksyscall])),
             Verdict::FallsBack {
-                to: "tracepoint syscalls/sys_enter_execve",
+                to: "tracepoint syscalls/sys_enter_execve".into(),
                 because: "ksyscall kprobe: attach failed: ENOENT".into()
             }
         );

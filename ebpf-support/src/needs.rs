@@ -109,15 +109,77 @@ impl Capability {
     }
 }
 
-/// One example of the book, as its chapter declares it.
+/// Where a program attaches: the book's hook for an example, or one of its stand-ins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hook {
+    /// A kprobe on a syscall's kernel function, found by libbpf's `ksyscall` (the name
+    /// differs per architecture: `__x64_sys_execve`, `__arm64_sys_execve`).
+    Ksyscall(&'static str),
+    /// A tracepoint, by category and name: `syscalls/sys_enter_execve`.
+    Tracepoint(&'static str, &'static str),
+    /// A raw tracepoint: `sys_enter`.
+    RawTracepoint(&'static str),
+}
+
+/// `--attach KIND`: the kinds of hook a reader can ask for by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "runtime", derive(clap::ValueEnum))]
+pub enum HookKind {
+    Kprobe,
+    Tracepoint,
+    RawTracepoint,
+}
+
+impl Hook {
+    /// The capability a kernel needs to offer this hook.
+    pub fn capability(self) -> Capability {
+        match self {
+            Hook::Ksyscall(_) => Capability::Ksyscall,
+            Hook::Tracepoint(..) => Capability::Tracepoint,
+            Hook::RawTracepoint(_) => Capability::RawTracepoint,
+        }
+    }
+
+    pub fn kind(self) -> HookKind {
+        match self {
+            Hook::Ksyscall(_) => HookKind::Kprobe,
+            Hook::Tracepoint(..) => HookKind::Tracepoint,
+            Hook::RawTracepoint(_) => HookKind::RawTracepoint,
+        }
+    }
+}
+
+impl std::fmt::Display for Hook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Hook::Ksyscall(syscall) => write!(f, "kprobe on the {syscall} syscall"),
+            Hook::Tracepoint(category, name) => write!(f, "tracepoint {category}/{name}"),
+            Hook::RawTracepoint(name) => write!(f, "raw tracepoint {name}"),
+        }
+    }
+}
+
+impl std::fmt::Display for HookKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            HookKind::Kprobe => "kprobe",
+            HookKind::Tracepoint => "tracepoint",
+            HookKind::RawTracepoint => "raw-tracepoint",
+        })
+    }
+}
+
+/// One example of the book, as its chapter declares it: everything else (the example's own
+/// choice of hook, the doctor, the compatibility table) reads this.
 #[derive(Clone, Copy, Debug)]
 pub struct Example {
     pub package: &'static str,
     pub name: &'static str,
     /// What it cannot run without.
     pub needs: &'static [Capability],
-    /// The attach type the book uses.
-    pub hook: Capability,
-    /// The nearest stand-in where the kernel lacks `hook`, and what to call it.
-    pub fallback: Option<(Capability, &'static str)>,
+    /// Where the book attaches it.
+    pub hook: Hook,
+    /// The nearest stand-ins, in order, where the kernel lacks `hook`. The same eBPF function
+    /// serves each: the loader changes the program's type before it loads.
+    pub fallbacks: &'static [Hook],
 }

@@ -78,18 +78,40 @@ pub fn unique_comm(tag: &str) -> String {
         .collect()
 }
 
-/// A process that names itself `comm`, optionally becomes `uid`, runs `before_exec` (raw
+/// A user and group for one test's processes: unique to the test, and never equal to each
+/// other, so that a program that reads the GID where it should read the UID is caught.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TestUser {
+    pub uid: u32,
+    pub gid: u32,
+}
+
+impl TestUser {
+    pub fn unique() -> TestUser {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let n = (std::process::id() % 10_000) * 100 + NEXT.fetch_add(1, Ordering::SeqCst) % 100;
+        TestUser {
+            uid: 2_000_000 + n,
+            gid: 3_000_000 + n,
+        }
+    }
+}
+
+/// A process that names itself `comm`, optionally becomes `user`, runs `before_exec` (raw
 /// syscalls only: it runs between fork and exec) and then execs `/bin/true`. Returns its pid
 /// once it has exited.
-pub fn exec_marked(comm: &str, uid: Option<u32>, before_exec: fn()) -> u32 {
+pub fn exec_marked(comm: &str, user: Option<TestUser>, before_exec: fn()) -> u32 {
     let name = std::ffi::CString::new(comm).unwrap();
     let mut command = Command::new("/bin/true");
-    // SAFETY: only async-signal-safe calls (prctl, setuid, raw syscalls) run in the child.
+    // SAFETY: only async-signal-safe calls (prctl, setgroups, setgid, setuid, raw syscalls)
+    // run in the child.
     unsafe {
         command.pre_exec(move || {
             libc::prctl(libc::PR_SET_NAME, name.as_ptr());
-            if let Some(uid) = uid
-                && (libc::setgid(uid) != 0 || libc::setuid(uid) != 0)
+            if let Some(user) = user
+                && (libc::setgroups(0, std::ptr::null()) != 0
+                    || libc::setgid(user.gid) != 0
+                    || libc::setuid(user.uid) != 0)
             {
                 return Err(std::io::Error::last_os_error());
             }
@@ -410,6 +432,28 @@ pub fn programs_per_map(programs: &BTreeSet<u32>) -> std::collections::BTreeMap<
         }
     }
     per_map
+}
+
+/// The kernel's own record of what type each of `programs` is, in id order.
+pub fn program_types(programs: &BTreeSet<u32>) -> Vec<libbpf_rs::ProgramType> {
+    use libbpf_rs::query::ProgInfoIter;
+    let mut found: Vec<(u32, libbpf_rs::ProgramType)> = ProgInfoIter::default()
+        .filter(|info| programs.contains(&info.id))
+        .map(|info| (info.id, info.ty))
+        .collect();
+    found.sort_by_key(|(id, _)| *id);
+    found.into_iter().map(|(_, ty)| ty).collect()
+}
+
+/// The kernel's own record of what type each of `maps` is, in id order.
+pub fn map_types(maps: &BTreeSet<u32>) -> Vec<libbpf_rs::MapType> {
+    use libbpf_rs::query::MapInfoIter;
+    let mut found: Vec<(u32, libbpf_rs::MapType)> = MapInfoIter::default()
+        .filter(|info| maps.contains(&info.id))
+        .map(|info| (info.id, info.ty))
+        .collect();
+    found.sort_by_key(|(id, _)| *id);
+    found.into_iter().map(|(_, ty)| ty).collect()
 }
 
 /// The id of the map called `name` among `maps`.

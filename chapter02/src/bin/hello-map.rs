@@ -1,13 +1,18 @@
 //! Learning eBPF, chapter 2, “Hash Table Map” (hello-map.py): count execve calls per user ID in a
 //! hash map that user space reads every two seconds.
 
+use std::collections::BTreeMap;
 use std::mem::MaybeUninit;
 use std::time::Duration;
 
-use chapter02::counts::{format_counts, read_counts};
+use anyhow::Context;
+use chapter02::ExecveArgs;
+use chapter02::counts::format_counts;
 use clap::Parser;
-use ebpf_support::{ExecveArgs, Privilege, Run};
-use libbpf_rs::skel::SkelBuilder;
+use ebpf_support::needs::Hook;
+use ebpf_support::{Privilege, Run};
+use libbpf_rs::skel::{OpenSkel, SkelBuilder};
+use libbpf_rs::{MapCore, MapFlags};
 
 ebpf_support::skeleton!(hello_map);
 use hello_map::HelloMapSkelBuilder;
@@ -29,13 +34,22 @@ struct Args {
 
 fn main() -> std::process::ExitCode {
     ebpf_support::main(Privilege::Tracing, |args: Args| {
-        let hook = args.execve.attach.resolve()?;
-
         let mut object = MaybeUninit::uninit();
         let mut open = HelloMapSkelBuilder::default().open(&mut object)?;
-        ebpf_support::choose_execve_program(hook, &mut open.progs.hello, &mut open.progs.hello_tp);
-        let skel = ebpf_support::load(open, &args.execve.run)?;
-        let _link = ebpf_support::attach_execve(hook, &skel.progs.hello, &skel.progs.hello_tp)?;
+        let hook = ebpf_support::choose_hook(
+            &chapter02::HELLO_MAP,
+            &mut open.progs.hello,
+            args.execve.attach,
+        )?;
+        let skel = open.load()?;
+        let _link = match hook {
+            Hook::Ksyscall(syscall) => skel
+                .progs
+                .hello
+                .attach_ksyscall(false, syscall)
+                .context("attaching the kprobe")?,
+            stand_in => ebpf_support::attach_to(stand_in, &skel.progs.hello)?,
+        };
         eprintln!(
             "hello-map: attached ({hook}); printing counter_table every {}s, Ctrl-C to stop",
             args.interval
@@ -43,10 +57,29 @@ fn main() -> std::process::ExitCode {
 
         let run = Run::new(&args.execve.run);
         let _trigger = args.execve.trigger.start();
+        // ANCHOR: read
+        // for k, v in b["counter_table"].items(): keys and values are the map's raw bytes.
+        let counter_table = &skel.maps.counter_table;
         while run.sleep(Duration::from_secs(args.interval)) {
-            println!("{}", format_counts(&read_counts(&skel.maps.counter_table)?));
-            run.record();
+            let mut counts = BTreeMap::new();
+            for key in counter_table.keys() {
+                // An entry can disappear between the two calls; then there is nothing to show.
+                if let Some(value) = counter_table.lookup(&key, MapFlags::ANY)? {
+                    counts.insert(u64_from(&key)?, u64_from(&value)?);
+                }
+            }
+            if run.record() {
+                println!("{}", format_counts(&counts));
+            }
         }
+        // ANCHOR_END: read
         Ok(())
     })
+}
+
+/// The map's u64 keys and values, from the bytes the kernel copied out.
+fn u64_from(bytes: &[u8]) -> anyhow::Result<u64> {
+    Ok(u64::from_ne_bytes(
+        bytes.try_into().context("expected 8 bytes")?,
+    ))
 }

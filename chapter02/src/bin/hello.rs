@@ -3,9 +3,12 @@
 
 use std::mem::MaybeUninit;
 
+use anyhow::Context;
+use chapter02::ExecveArgs;
 use clap::Parser;
-use ebpf_support::{ExecveArgs, Privilege, Run, TracePipe};
-use libbpf_rs::skel::SkelBuilder;
+use ebpf_support::needs::Hook;
+use ebpf_support::{Privilege, Run, TracePipe};
+use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 
 ebpf_support::skeleton!(hello);
 use hello::HelloSkelBuilder;
@@ -25,17 +28,37 @@ struct Args {
 fn main() -> std::process::ExitCode {
     ebpf_support::main(Privilege::Tracing, |args: Args| {
         let mut trace_pipe = TracePipe::open()?;
-        let hook = args.execve.attach.resolve()?;
 
+        // ANCHOR: load
+        // BPF(text=program): the C was compiled by `cargo build`, and the skeleton embeds it.
         let mut object = MaybeUninit::uninit();
         let mut open = HelloSkelBuilder::default().open(&mut object)?;
-        ebpf_support::choose_execve_program(hook, &mut open.progs.hello, &mut open.progs.hello_tp);
-        let skel = ebpf_support::load(open, &args.execve.run)?;
-        let _link = ebpf_support::attach_execve(hook, &skel.progs.hello, &skel.progs.hello_tp)?;
+        let hook = ebpf_support::choose_hook(
+            &chapter02::HELLO,
+            &mut open.progs.hello,
+            args.execve.attach,
+        )?;
+        let skel = open.load()?;
+        // ANCHOR_END: load
+
+        // ANCHOR: attach
+        let _link = match hook {
+            // b.attach_kprobe(event=b.get_syscall_fnname("execve"), fn_name="hello")
+            Hook::Ksyscall(syscall) => skel
+                .progs
+                .hello
+                .attach_ksyscall(false, syscall)
+                .context("attaching the kprobe")?,
+            stand_in => ebpf_support::attach_to(stand_in, &skel.progs.hello)?,
+        };
+        // ANCHOR_END: attach
         eprintln!("hello: attached ({hook}); reading trace_pipe, Ctrl-C to stop");
 
+        // ANCHOR: trace_print
+        // b.trace_print()
         let run = Run::new(&args.execve.run);
         let _trigger = args.execve.trigger.start();
         trace_pipe.print_lines(&run)
+        // ANCHOR_END: trace_print
     })
 }

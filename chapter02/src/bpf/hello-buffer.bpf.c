@@ -3,19 +3,22 @@
 // through a perf buffer.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
 #include "hello-buffer.h"
 
+// ANCHOR: map
 // BCC's BPF_PERF_OUTPUT(output): one perf ring per CPU.
 struct {
 	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
 	__uint(key_size, sizeof(u32));
 	__uint(value_size, sizeof(u32));
 } output SEC(".maps");
+// ANCHOR_END: map
 
 static const char message[12] = "Hello World";
 
-static int send_event(void *ctx)
+// ANCHOR: hello
+SEC("ksyscall/execve")
+int hello(void *ctx)
 {
 	struct data_t data = {};
 
@@ -28,17 +31,6 @@ static int send_event(void *ctx)
 	bpf_perf_event_output(ctx, &output, BPF_F_CURRENT_CPU, &data, sizeof(data));
 	return 0;
 }
-
-SEC("ksyscall/execve")
-int BPF_KSYSCALL(hello)
-{
-	return send_event(ctx);
-}
-
-SEC("tp/syscalls/sys_enter_execve")
-int hello_tp(void *ctx)
-{
-	return send_event(ctx);
-}
+// ANCHOR_END: hello
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

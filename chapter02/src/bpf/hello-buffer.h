@@ -11,4 +11,9 @@ struct data_t {
 	char message[12];
 };
 
+// Rust reads each event as the skeleton's `types::data_t`. libbpf-cargo generates Rust types
+// only for what the object's global variables use, so this one never-written global makes
+// `data_t` part of the skeleton.
+const volatile struct data_t data_t_for_user_space = {};
+
 #endif

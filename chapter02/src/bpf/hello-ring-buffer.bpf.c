@@ -3,20 +3,23 @@
 // buffer shared by all CPUs, so events arrive in order.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
 #include "hello-buffer.h"
 
+// ANCHOR: map
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
 } output SEC(".maps");
+// ANCHOR_END: map
 
 static const char message[12] = "Hello World";
 
-static int send_event(void)
+// ANCHOR: hello
+SEC("ksyscall/execve")
+int hello(void *ctx)
 {
 	// Reserve space in the ring first: if the reader has fallen behind, the event is dropped
-	// here instead of being copied and then lost.
+	// here, before anything is copied.
 	struct data_t *data = bpf_ringbuf_reserve(&output, sizeof(*data), 0);
 	if (!data)
 		return 0;
@@ -29,17 +32,6 @@ static int send_event(void)
 	bpf_ringbuf_submit(data, 0);
 	return 0;
 }
-
-SEC("ksyscall/execve")
-int BPF_KSYSCALL(hello)
-{
-	return send_event();
-}
-
-SEC("tp/syscalls/sys_enter_execve")
-int hello_tp(void *ctx)
-{
-	return send_event();
-}
+// ANCHOR_END: hello
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -3,28 +3,17 @@
 // on every execve.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
 
-static int say_hello(void)
+// ANCHOR: hello
+// The section names the book's hook: a kprobe on the execve syscall's kernel function, whose
+// name differs per architecture (__x64_sys_execve, __arm64_sys_execve); libbpf finds it.
+SEC("ksyscall/execve")
+int hello(void *ctx)
 {
 	// bpf_printk is libbpf's name for the book's bpf_trace_printk().
 	bpf_printk("Hello World");
 	return 0;
 }
-
-// The book's attach point: a kprobe on the execve syscall's kernel function, whose name
-// differs per architecture (__x64_sys_execve, __arm64_sys_execve); libbpf's ksyscall finds it.
-SEC("ksyscall/execve")
-int BPF_KSYSCALL(hello)
-{
-	return say_hello();
-}
-
-// The same hook where a kernel has no kprobes.
-SEC("tp/syscalls/sys_enter_execve")
-int hello_tp(void *ctx)
-{
-	return say_hello();
-}
+// ANCHOR_END: hello
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -23,7 +23,7 @@ pub struct RunArgs {
     /// Stop after SECS seconds.
     #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
     pub timeout: Option<Duration>,
-    /// Show libbpf's log, including the verifier's log of each program.
+    /// Show libbpf's log as it happens (the verifier's log of a rejected program is shown anyway).
     #[arg(long, short)]
     pub verbose: bool,
 }
@@ -101,9 +101,9 @@ pub fn program_name() -> String {
 }
 
 /// Parses the command line. `--help` prints and exits 0; a bad argument becomes a one-line
-/// error (clap's own report adds a usage block).
-fn parse_args<T: clap::Parser>() -> Result<T> {
-    T::try_parse().map_err(|error| {
+/// error (clap's own report adds a usage block). Also says whether `--verbose` was given.
+fn parse_args<T: clap::Parser>() -> Result<(T, bool)> {
+    let one_line = |error: clap::Error| {
         use clap::error::ErrorKind;
         if matches!(
             error.kind(),
@@ -118,7 +118,15 @@ fn parse_args<T: clap::Parser>() -> Result<T> {
             .unwrap_or_default()
             .trim_start_matches("error: ");
         anyhow::anyhow!("{first} (see --help)")
-    })
+    };
+    let matches = T::command().try_get_matches().map_err(one_line)?;
+    let verbose = matches
+        .try_get_one::<bool>("verbose")
+        .ok()
+        .flatten()
+        .copied()
+        .unwrap_or(false);
+    Ok((T::from_arg_matches(&matches).map_err(one_line)?, verbose))
 }
 
 /// Runs an example: parses its arguments, checks its privileges and the kernel's BTF, catches
@@ -130,23 +138,27 @@ pub fn main<A: clap::Parser>(privilege: Privilege, body: impl FnOnce(A) -> Resul
     // SAFETY: restoring a signal's default action has no preconditions.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     super::libbpf_log::install();
-    let result = parse_args::<A>().and_then(|args| {
+    let result = parse_args::<A>().and_then(|(args, verbose)| {
         super::privileges::require(privilege)?;
         if !has(Feature::Btf) {
             bail!("{}: CO-RE programs need it", Feature::Btf.missing_reason());
         }
-        super::run::install_signal_handlers();
+        if verbose {
+            super::libbpf_log::show_everything();
+        }
+        super::run::catch_signals();
         body(args)
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            let line = format!("{error:#}").replace('\n', " ");
+            let explained = super::libbpf_log::explain_load_failure(&error);
+            let line = match &explained {
+                Some(failure) => failure.to_string(),
+                None => format!("{error:#}").replace('\n', " "),
+            };
             eprintln!("{}: {line}", program_name());
-            if let Some(log) = error
-                .downcast_ref::<super::LoadError>()
-                .and_then(|e| e.verifier_log.as_ref())
-            {
+            if let Some(log) = explained.and_then(|e| e.verifier_log) {
                 eprint!("{log}");
             }
             ExitCode::FAILURE

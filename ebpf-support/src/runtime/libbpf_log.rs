@@ -1,17 +1,12 @@
 //! libbpf prints to stderr by default. Examples capture that log instead: it is shown with
-//! `--verbose`, and the verifier's part of it is shown when a load fails.
+//! `--verbose`, and the verifier's part of it is shown when a load fails (`ebpf_support::main`
+//! does both, so an example simply calls `open.load()?`).
 
 use std::fmt;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use anyhow::Result;
-use libbpf_rs::OpenObject;
-use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::{ErrorKind, PrintLevel};
-use std::mem::MaybeUninit;
-
-use super::cli::RunArgs;
 
 static VERBOSE: AtomicBool = AtomicBool::new(false);
 static CAPTURED: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -63,21 +58,25 @@ impl fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
-/// Loads an opened skeleton into the kernel, turning libbpf's failure into a `LoadError`.
-/// With `--verbose`, libbpf's log so far is printed, and the verifier logs every program.
-pub fn load<'obj, T: OpenSkel<'obj>>(mut open: T, args: &RunArgs) -> Result<T::Output> {
-    let earlier = std::mem::take(&mut *CAPTURED.lock().unwrap_or_else(|e| e.into_inner()));
-    if args.verbose {
-        earlier.iter().for_each(|line| eprint!("{line}"));
-        VERBOSE.store(true, Ordering::Relaxed);
-        for mut program in open.open_object_mut().progs_mut() {
-            program.set_log_level(1);
-        }
+/// Turns the error of a failed `load()` into one line and the verifier's log, from what
+/// libbpf logged meanwhile. Other errors are left alone.
+pub(crate) fn explain_load_failure(error: &anyhow::Error) -> Option<LoadError> {
+    let libbpf_error = error
+        .chain()
+        .find_map(|e| e.downcast_ref::<libbpf_rs::Error>())?;
+    let captured = std::mem::take(&mut *CAPTURED.lock().unwrap_or_else(|e| e.into_inner()));
+    let log = captured.concat();
+    if !log.contains("failed to load") && !log.contains("load failed") {
+        return None;
     }
-    open.load().map_err(|error| {
-        let captured = std::mem::take(&mut *CAPTURED.lock().unwrap_or_else(|e| e.into_inner()));
-        anyhow::Error::new(describe_load_failure(&error, &captured))
-    })
+    Some(describe_load_failure(libbpf_error, &captured))
+}
+
+/// `--verbose`: libbpf's log goes straight to stderr from now on.
+pub(crate) fn show_everything() {
+    let earlier = std::mem::take(&mut *CAPTURED.lock().unwrap_or_else(|e| e.into_inner()));
+    earlier.iter().for_each(|line| eprint!("{line}"));
+    VERBOSE.store(true, Ordering::Relaxed);
 }
 
 fn describe_load_failure(error: &libbpf_rs::Error, captured: &[String]) -> LoadError {
@@ -107,20 +106,6 @@ fn describe_load_failure(error: &libbpf_rs::Error, captured: &[String]) -> LoadE
         summary,
         verifier_log: verifier_log.map(VerifierLog),
     }
-}
-
-/// Opens, loads and auto-attaches a skeleton: every program whose `SEC()` names its hook is
-/// attached (the links live in the returned skeleton). For examples with nothing to set
-/// between the steps.
-pub fn load_and_attach<'obj, B: SkelBuilder<'obj>>(
-    builder: B,
-    object: &'obj mut MaybeUninit<OpenObject>,
-    args: &RunArgs,
-) -> Result<<B::Output as OpenSkel<'obj>>::Output> {
-    let open = builder.open(object)?;
-    let mut skel = load(open, args)?;
-    anyhow::Context::context(skel.attach(), "attaching the eBPF programs")?;
-    Ok(skel)
 }
 
 #[cfg(test)]

@@ -1,17 +1,25 @@
-mod attach;
 mod cli;
-mod events;
 mod features;
+mod hooks;
 mod libbpf_log;
 mod privileges;
 mod run;
 mod trace_pipe;
 
-pub use attach::{AttachMode, ExecveArgs, ExecveAttach, attach_execve, choose_execve_program};
 pub use cli::{ExecTrigger, RunArgs, main, program_name};
-pub use events::{read_perf_buffer, read_ring_buffer};
 pub use features::{Feature, has};
-pub use libbpf_log::{LoadError, load, load_and_attach};
+pub use hooks::{attach_to, choose_hook};
+pub use libbpf_log::LoadError;
 pub use privileges::{Privilege, require};
 pub use run::Run;
 pub use trace_pipe::{TraceLine, TracePipe, tracefs};
+
+/// A C string from an eBPF event (`char command[16]`: eBPF's `char` is signed), up to its NUL.
+pub fn c_string(chars: &[i8]) -> String {
+    let bytes: Vec<u8> = chars
+        .iter()
+        .map(|&c| c as u8)
+        .take_while(|&b| b != 0)
+        .collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}

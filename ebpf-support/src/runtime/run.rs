@@ -9,23 +9,42 @@ use super::cli::RunArgs;
 
 static STOP_REQUESTED: AtomicBool = AtomicBool::new(false);
 
-extern "C" fn on_signal(_: libc::c_int) {
-    STOP_REQUESTED.store(true, Ordering::SeqCst);
+/// A signal set of `signals`.
+fn signal_set(signals: &[libc::c_int]) -> libc::sigset_t {
+    // SAFETY: sigset_t is plain data, filled by sigemptyset/sigaddset before use.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for &signal in signals {
+            libc::sigaddset(&mut set, signal);
+        }
+        set
+    }
 }
 
-/// Catches SIGINT and SIGTERM. No SA_RESTART: a blocking poll or read returns EINTR at once.
-/// SA_RESETHAND: a second Ctrl-C takes the default action, for a run that does not stop.
-pub(crate) fn install_signal_handlers() {
-    for signal in [libc::SIGINT, libc::SIGTERM] {
-        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-        unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
-            action.sa_flags = libc::SA_RESETHAND;
-            libc::sigemptyset(&mut action.sa_mask);
-            libc::sigaction(signal, &action, std::ptr::null_mut());
+/// Takes SIGINT and SIGTERM in a thread of its own, which sets the flag that
+/// `Run::finished` reads; a second one ends a run that does not stop.
+///
+/// The signals are blocked in every other thread (threads started later inherit the mask;
+/// programs they exec start with nothing blocked), and so is SIGCHLD, which `--trigger`'s
+/// children send all the time: no poll or read in an example is ever cut short by EINTR,
+/// and each loop notices the stop within one `poll_interval`.
+pub(crate) fn catch_signals() {
+    let stop = signal_set(&[libc::SIGINT, libc::SIGTERM]);
+    let blocked = signal_set(&[libc::SIGINT, libc::SIGTERM, libc::SIGCHLD]);
+    // SAFETY: changes the calling thread's signal mask; no memory is shared.
+    unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &blocked, std::ptr::null_mut()) };
+    std::thread::spawn(move || {
+        loop {
+            let mut signal = 0;
+            // SAFETY: waits for one of the blocked signals in `stop`.
+            if unsafe { libc::sigwait(&stop, &mut signal) } == 0
+                && STOP_REQUESTED.swap(true, Ordering::SeqCst)
+            {
+                std::process::exit(128 + signal);
+            }
         }
-    }
+    });
 }
 
 /// Tracks when a run should end.
@@ -51,10 +70,15 @@ impl Run {
             || self.deadline.is_some_and(|d| Instant::now() >= d)
     }
 
-    /// Counts one event (or report) towards `--count`.
-    pub fn record(&self) {
+    /// Counts one event (or report) towards `--count`. False, and nothing counted, when the
+    /// run has already finished: an event that arrives after that is not shown.
+    pub fn record(&self) -> bool {
+        if self.finished() {
+            return false;
+        }
         self.remaining
             .set(self.remaining.get().map(|n| n.saturating_sub(1)));
+        true
     }
 
     /// How long the next poll may block: short enough to notice the timeout promptly.
