@@ -18,10 +18,15 @@ pub fn skeletons() {
 /// Like `skeletons`, with more directories for `#include "…"`.
 pub fn skeletons_with(include_dirs: &[PathBuf]) {
     if let Err(message) = try_skeletons(include_dirs) {
-        // A build script's panic is the only way to stop the build; keep the message readable.
-        eprintln!("error: {message}");
-        panic!("{message}");
+        stop(&format!("error: {message}"));
     }
+}
+
+/// Ends the build script with `report` as all it prints on stderr. A panic would print its
+/// message a second time and add a backtrace, and cargo shows all of it to the reader.
+fn stop(report: &str) -> ! {
+    eprintln!("{}", report.trim_end());
+    std::process::exit(1);
 }
 
 fn try_skeletons(include_dirs: &[PathBuf]) -> Result<(), String> {
@@ -29,7 +34,8 @@ fn try_skeletons(include_dirs: &[PathBuf]) -> Result<(), String> {
     let out_dir = PathBuf::from(env::var("OUT_DIR").map_err(|e| e.to_string())?);
     let bpf_dir = manifest_dir.join("src/bpf");
     let clang = find_clang()?;
-    let include = vmlinux_dir()?;
+    let arch = env::var("CARGO_CFG_TARGET_ARCH").map_err(|e| e.to_string())?;
+    let include = vmlinux_dir(&manifest_dir, &arch)?;
 
     println!("cargo:rerun-if-env-changed=CLANG");
     println!("cargo:rerun-if-changed={}", bpf_dir.display());
@@ -63,15 +69,35 @@ fn try_skeletons(include_dirs: &[PathBuf]) -> Result<(), String> {
         // The skeleton's module and type names come from the object's file name, so the
         // book's dashed names (hello-buffer.bpf.c) become hello_buffer.
         let name = stem.replace('-', "_");
-        libbpf_cargo::SkeletonBuilder::new()
+        let mut skeleton = libbpf_cargo::SkeletonBuilder::new();
+        skeleton
             .source(path)
             .obj(out_dir.join(format!("{name}.bpf.o")))
             .clang(&clang)
-            .clang_args(&clang_args)
-            .build_and_generate(out_dir.join(format!("{name}.skel.rs")))
+            .clang_args(&clang_args);
+        if let Err(error) = skeleton.build() {
+            let chain: Vec<String> = error.chain().map(|e| e.to_string()).collect();
+            if let Some(diagnostics) = compiler_diagnostics(&chain) {
+                // A mistake in the C program: clang's own report says all there is to say.
+                stop(diagnostics);
+            }
+            return Err(format!("{}: {error:#}", path.display()));
+        }
+        skeleton
+            .generate(out_dir.join(format!("{name}.skel.rs")))
             .map_err(|e| format!("{}: {e:#}", path.display()))?;
     }
     Ok(())
+}
+
+/// Clang's diagnostics, when clang ran and rejected the program. libbpf-cargo 0.27 makes clang's
+/// stderr the root cause of its error (`chain` lists the messages outermost first), right under a
+/// "command `…` failed" context that holds the whole command line.
+fn compiler_diagnostics(chain: &[String]) -> Option<&str> {
+    match chain {
+        [.., command, stderr] if command.starts_with("command `") => Some(stderr),
+        _ => None,
+    }
 }
 
 /// `CLANG` wins; otherwise the newest clang on PATH.
@@ -95,18 +121,84 @@ fn find_clang() -> Result<PathBuf, String> {
         })
 }
 
-/// The `vmlinux.h` for the target architecture, kept in the workspace's `vmlinux/<arch>/`.
-fn vmlinux_dir() -> Result<PathBuf, String> {
-    let arch = env::var("CARGO_CFG_TARGET_ARCH").map_err(|e| e.to_string())?;
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../vmlinux")
-        .join(&arch);
-    if dir.join("vmlinux.h").is_file() {
-        Ok(dir)
-    } else {
-        Err(format!(
-            "no vmlinux.h for {arch} in {}: generate it with `cargo xtask vmlinux`",
-            dir.display()
-        ))
+/// The `vmlinux.h` for the target architecture, kept in the repository's `vmlinux/<arch>/`: the
+/// nearest one above the package being built. It is looked up at run time because cargo does not
+/// rebuild a build script when its checkout is copied or moved, so a path compiled in (like
+/// `env!("CARGO_MANIFEST_DIR")`) can name the original checkout, or one that is gone.
+fn vmlinux_dir(package_dir: &Path, arch: &str) -> Result<PathBuf, String> {
+    package_dir
+        .ancestors()
+        .map(|dir| dir.join("vmlinux").join(arch))
+        .find(|dir| dir.join("vmlinux.h").is_file())
+        .ok_or_else(|| {
+            format!(
+                "no vmlinux/{arch}/vmlinux.h in {} or above: generate it with `cargo xtask vmlinux`",
+                package_dir.display()
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diagnostics_are_the_root_cause_under_the_command() {
+        let chain = [
+            "failed to build `a.bpf.c`",
+            "failed to compile `a.bpf.c`",
+            "command `clang -g -O2 -target bpf -c a.bpf.c -o a.o` failed (exit status: 1)",
+            "a.bpf.c:1:25: error: expected ';' after return statement\n1 error generated.\n",
+        ]
+        .map(String::from);
+        assert_eq!(
+            compiler_diagnostics(&chain),
+            Some("a.bpf.c:1:25: error: expected ';' after return statement\n1 error generated.\n")
+        );
+        let no_clang = [
+            "failed to build `a.bpf.c`",
+            "failed to compile `a.bpf.c`",
+            "failed to execute `clang-19`",
+            "No such file or directory (os error 2)",
+        ]
+        .map(String::from);
+        assert_eq!(compiler_diagnostics(&no_clang), None);
+    }
+
+    #[test]
+    fn vmlinux_is_found_above_chapters_and_exercises() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        for package in [
+            "chapter02",
+            "exercises/ch02-1-odd-even",
+            "solutions/ch02-1-odd-even",
+        ] {
+            assert_eq!(
+                vmlinux_dir(&root.join(package), "x86_64"),
+                Ok(root.join("vmlinux/x86_64"))
+            );
+        }
+        assert!(vmlinux_dir(&root.join("chapter02"), "sparc64").is_err());
+    }
+
+    /// The shape above is libbpf-cargo's: a real clang rejecting a real file.
+    #[test]
+    fn libbpf_cargo_reports_clang_errors_that_way() {
+        let dir = env::temp_dir().join(format!("ebpf-support-build-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let source = dir.join("broken.bpf.c");
+        std::fs::write(&source, "int broken(void) { return 0 }\n").unwrap();
+        let error = libbpf_cargo::SkeletonBuilder::new()
+            .source(&source)
+            .obj(dir.join("broken.bpf.o"))
+            .clang(find_clang().unwrap())
+            .build()
+            .unwrap_err();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let chain: Vec<String> = error.chain().map(|e| e.to_string()).collect();
+        let diagnostics = compiler_diagnostics(&chain).expect("clang's diagnostics");
+        assert!(diagnostics.contains("broken.bpf.c:1:"), "{diagnostics}");
+        assert!(diagnostics.contains("error: expected ';'"), "{diagnostics}");
+        assert!(!diagnostics.contains("-target"), "{diagnostics}");
     }
 }

@@ -139,7 +139,11 @@ pub fn run(command: Learn) -> Result<()> {
             let done = done();
             let exercises = all()?;
             let finished = exercises.iter().filter(|e| done.contains(&e.name)).count();
-            println!("Exercises ({finished}/{} done):", exercises.len());
+            println!(
+                "Exercises in {} ({finished}/{} done):",
+                exercises_dir().display(),
+                exercises.len()
+            );
             for e in &exercises {
                 let mark = if done.contains(&e.name) {
                     "done"
@@ -156,9 +160,9 @@ pub fn run(command: Learn) -> Result<()> {
         Learn::Hint { name } => {
             let exercise = pick(name)?;
             println!(
-                "{}\n\nYour work: exercises/{}/\n\nHint: {}",
+                "{}\n\nYour work: {}/\n\nHint: {}",
                 exercise.task(),
-                exercise.name,
+                exercises_dir().join(&exercise.name).display(),
                 exercise.hint()
             );
             Ok(())
@@ -173,7 +177,8 @@ pub fn run(command: Learn) -> Result<()> {
             };
             println!(
                 "Checking {} ({}) on the running kernel…",
-                exercise.name, exercise.title
+                workspace.join(&exercise.name).display(),
+                exercise.title
             );
             let outcome = check(&workspace, &exercise.name, true)?;
             // Only a verdict on the reader's program changes their progress.
@@ -223,24 +228,29 @@ pub enum Outcome {
 /// The line every check prints when the behaviour is missing (see ebpf_support::testing).
 pub use ebpf_support::EXERCISE_CHECK_FAILED as CHECK_FAILED_MARKER;
 
-/// Builds the package's check, then runs it. With `show`, the build streams to the terminal
-/// and the check's own report is printed when it ends.
+/// Builds the package's check, then runs it. With `show`, the compiler's errors, or else the
+/// check's own report, are printed when it ends.
 pub fn check(workspace: &Path, name: &str, show: bool) -> Result<Outcome> {
     let manifest = workspace.join("Cargo.toml");
-    let mut build = crate::cargo();
-    build
-        .current_dir(workspace)
-        .args(["test", "--quiet", "--manifest-path"])
-        .arg(&manifest);
-    build.args(["-p", name, "--test", "check", "--no-run"]);
-    // The reader sees the compiler at work (and its errors); the proof keeps it quiet.
-    let built = if show {
-        (build.status()?.success(), String::new())
-    } else {
-        output_of(&mut build, false)?
-    };
-    if !built.0 {
-        return Ok(Outcome::BuildFailed(built.1));
+    let (built, output) = output_of(
+        crate::cargo()
+            .current_dir(workspace)
+            .args([
+                "test",
+                "--quiet",
+                "--message-format=short",
+                "--manifest-path",
+            ])
+            .arg(&manifest)
+            .args(["-p", name, "--test", "check", "--no-run"]),
+        false,
+    )?;
+    if !built {
+        let errors = build_errors(&output);
+        if show {
+            print!("\n{errors}");
+        }
+        return Ok(Outcome::BuildFailed(errors));
     }
     let run = output_of(
         crate::cargo()
@@ -282,6 +292,35 @@ fn output_of(command: &mut Command, show: bool) -> Result<(bool, String)> {
     Ok((output.status.success(), text))
 }
 
+/// What a failed build has to say to the reader. When a build script failed (clang rejected the
+/// eBPF program), only what that script wrote to stderr: cargo prints it, indented, under
+/// `--- stderr` at the end of its "failed to run custom build command" error. Otherwise rustc's
+/// messages, without cargo's own chatter.
+fn build_errors(output: &str) -> String {
+    let mut script_stderr = String::new();
+    let mut in_stderr = false;
+    for line in output.lines() {
+        if line.trim() == "--- stderr" {
+            in_stderr = true;
+        } else if in_stderr && (line.is_empty() || line.starts_with("  ")) {
+            script_stderr.push_str(line.strip_prefix("  ").unwrap_or(line));
+            script_stderr.push('\n');
+        } else {
+            in_stderr = false;
+        }
+    }
+    let errors = if script_stderr.trim().is_empty() {
+        output
+            .lines()
+            .filter(|l| !l.starts_with("warning: build failed, waiting for other jobs"))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    } else {
+        script_stderr
+    };
+    format!("{}\n", errors.trim_matches('\n'))
+}
+
 /// The check's own report, without cargo's and libtest's framing, when there is one.
 fn readable(text: &str) -> String {
     match text.find(CHECK_FAILED_MARKER) {
@@ -300,5 +339,60 @@ fn readable(text: &str) -> String {
             .filter(|l| !l.starts_with("     Running") && !l.trim().is_empty())
             .map(|l| format!("{l}\n"))
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_build_script_shows_only_its_stderr() {
+        // What cargo printed when clang rejected a starter (a `;` deleted).
+        let output = "\
+error: failed to run custom build command for `ch02-1-odd-even v0.1.0 (/tmp/copy/exercises/ch02-1-odd-even)`
+note: To improve backtraces for build dependencies, set the CARGO_PROFILE_TEST_BUILD_OVERRIDE_DEBUG=true environment variable to enable debug information generation.
+
+Caused by:
+  process didn't exit successfully: `/tmp/copy/exercises/target/debug/build/ch02-1-odd-even-9240895b339465ce/build-script-build` (exit status: 1)
+  --- stdout
+  cargo:rerun-if-env-changed=CLANG
+  cargo:rerun-if-changed=/tmp/copy/exercises/ch02-1-odd-even/src/bpf
+  cargo:rerun-if-changed=/tmp/copy/exercises/ch02-1-odd-even/src/bpf/hello-buffer.bpf.c
+
+  --- stderr
+  /tmp/copy/exercises/ch02-1-odd-even/src/bpf/hello-buffer.bpf.c:23:45: error: expected ';' after expression
+     23 |         data.pid = bpf_get_current_pid_tgid() >> 32
+        |                                                    ^
+        |                                                    ;
+  1 error generated.
+warning: build failed, waiting for other jobs to finish...
+";
+        assert_eq!(
+            build_errors(output),
+            "\
+/tmp/copy/exercises/ch02-1-odd-even/src/bpf/hello-buffer.bpf.c:23:45: error: expected ';' after expression
+   23 |         data.pid = bpf_get_current_pid_tgid() >> 32
+      |                                                    ^
+      |                                                    ;
+1 error generated.
+"
+        );
+    }
+
+    #[test]
+    fn a_failed_rust_build_shows_rustc_errors() {
+        let output = "\
+ch02-1-odd-even/../checks/ch02-1-odd-even.rs:58:22: error[E0308]: mismatched types: expected `u32`, found `&str`
+warning: build failed, waiting for other jobs to finish...
+error: could not compile `ch02-1-odd-even` (test \"check\") due to 1 previous error
+";
+        assert_eq!(
+            build_errors(output),
+            "\
+ch02-1-odd-even/../checks/ch02-1-odd-even.rs:58:22: error[E0308]: mismatched types: expected `u32`, found `&str`
+error: could not compile `ch02-1-odd-even` (test \"check\") due to 1 previous error
+"
+        );
     }
 }
