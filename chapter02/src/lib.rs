@@ -5,7 +5,7 @@
 pub mod counts;
 pub mod syscalls;
 
-use ebpf_support::needs::{Capability as C, Example, Hook, HookKind};
+use ebpf_support::needs::{Capability as C, Example, Hook, HookKind, Mutant, Privilege};
 
 /// The book's kprobe on execve and, for a kernel without kprobes, the tracepoint that fires
 /// at the same moment.
@@ -15,57 +15,106 @@ const EXECVE_TRACEPOINT: &[Hook] = &[Hook::Tracepoint("syscalls", "sys_enter_exe
 pub const HELLO: Example = Example {
     package: "chapter02",
     name: "hello",
+    privilege: Privilege::Tracing,
     needs: &[C::Btf, C::Tracefs],
     hook: EXECVE,
     fallbacks: EXECVE_TRACEPOINT,
+    mutants: &[Mutant {
+        name: "wrong-message",
+        file: "hello.bpf.c",
+        from: "bpf_printk(\"Hello World\");",
+        to: "bpf_printk(\"Hello World!\");",
+    }],
 };
 
 pub const HELLO_MAP: Example = Example {
     package: "chapter02",
     name: "hello-map",
+    privilege: Privilege::Tracing,
     needs: &[C::Btf],
     hook: EXECVE,
     fallbacks: EXECVE_TRACEPOINT,
+    mutants: &[Mutant {
+        name: "gid-for-uid",
+        file: "hello-map.bpf.c",
+        from: "uid = bpf_get_current_uid_gid() & 0xFFFFFFFF;",
+        to: "uid = bpf_get_current_uid_gid() >> 32;",
+    }],
 };
 
 pub const HELLO_BUFFER: Example = Example {
     package: "chapter02",
     name: "hello-buffer",
+    privilege: Privilege::Tracing,
     needs: &[C::Btf],
     hook: EXECVE,
     fallbacks: EXECVE_TRACEPOINT,
+    mutants: &[Mutant {
+        name: "gid-for-uid",
+        file: "hello-buffer.bpf.c",
+        from: "data.uid = bpf_get_current_uid_gid() & 0xFFFFFFFF;",
+        to: "data.uid = bpf_get_current_uid_gid() >> 32;",
+    }],
 };
 
 pub const HELLO_RING_BUFFER: Example = Example {
     package: "chapter02",
     name: "hello-ring-buffer",
+    privilege: Privilege::Tracing,
     needs: &[C::Btf, C::RingBuffer],
     hook: EXECVE,
     fallbacks: EXECVE_TRACEPOINT,
+    mutants: &[Mutant {
+        name: "no-command",
+        file: "hello-ring-buffer.bpf.c",
+        from: "bpf_get_current_comm(&data->command, sizeof(data->command));",
+        to: "",
+    }],
 };
 
 pub const HELLO_TAIL: Example = Example {
     package: "chapter02",
     name: "hello-tail",
+    privilege: Privilege::Tracing,
     needs: &[C::Btf, C::Tracefs],
     hook: Hook::RawTracepoint("sys_enter"),
     fallbacks: &[],
+    mutants: &[Mutant {
+        name: "no-tail-call",
+        file: "hello-tail.bpf.c",
+        from: "bpf_tail_call(ctx, &syscall, opcode);",
+        to: "",
+    }],
 };
 
 pub const HELLO_FILE: Example = Example {
     package: "chapter02",
     name: "hello-file",
+    privilege: Privilege::Tracing,
     needs: &[C::Btf, C::Tracefs],
     hook: Hook::Tracepoint("syscalls", "sys_enter_openat"),
     fallbacks: &[],
+    mutants: &[Mutant {
+        name: "kernel-read-of-a-user-string",
+        file: "hello-file.bpf.c",
+        from: "bpf_probe_read_user_str(&event.filename",
+        to: "bpf_probe_read_kernel_str(&event.filename",
+    }],
 };
 
 pub const HELLO_FILE_RING_BUFFER: Example = Example {
     package: "chapter02",
     name: "hello-file-ring-buffer",
+    privilege: Privilege::Tracing,
     needs: &[C::Btf, C::Tracefs, C::RingBuffer],
     hook: Hook::Tracepoint("syscalls", "sys_enter_openat"),
     fallbacks: &[],
+    mutants: &[Mutant {
+        name: "flags-for-dfd",
+        file: "hello-file-ring-buffer.bpf.c",
+        from: "event->dfd = ctx->args[0];",
+        to: "event->dfd = ctx->args[2];",
+    }],
 };
 
 /// This chapter's examples (the doctor and the compatibility table read them).

@@ -51,7 +51,7 @@ fn a_bad_argument_is_one_line_and_a_failure() {
 
 #[test]
 fn without_root_each_example_says_so_in_one_line() {
-    if !testing::kernel_ready() {
+    if !testing::ready_for(&chapter02::HELLO) {
         return;
     }
     for binary in BINARIES {
@@ -69,7 +69,7 @@ fn without_root_each_example_says_so_in_one_line() {
 
 #[test]
 fn output_into_a_closed_pipe_ends_quietly() {
-    if !testing::kernel_ready() {
+    if !testing::ready_for(&chapter02::HELLO) {
         return;
     }
     // `hello-buffer --trigger | head -1`: the reader closes the pipe after one line.

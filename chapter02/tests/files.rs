@@ -1,5 +1,6 @@
 //! hello-file and hello-file-ring-buffer on the real kernel: every openat() with its path.
 
+use ebpf_support::needs::Example;
 use ebpf_support::testing::{
     self, Session, TestUser, WaitStatus, exec_marked, map_types, program_types, unique_comm,
 };
@@ -19,8 +20,8 @@ fn open_the_path() {
     }
 }
 
-fn reports_each_openat_with_its_path(binary: &str, map_type: MapType) {
-    if !testing::kernel_ready() {
+fn reports_each_openat_with_its_path(example: &Example, binary: &str, map_type: MapType) {
+    if !testing::ready_for(example) {
         return;
     }
     let mut session = Session::spawn(binary, &[]);
@@ -45,15 +46,28 @@ fn reports_each_openat_with_its_path(binary: &str, map_type: MapType) {
     objects.assert_released();
 }
 
-#[test]
-fn hello_file_reports_each_openat_through_a_perf_buffer() {
-    reports_each_openat_with_its_path(env!("CARGO_BIN_EXE_hello-file"), MapType::PerfEventArray);
+mod hello_file {
+    use super::*;
+
+    #[test]
+    fn reports_each_openat_through_a_perf_buffer() {
+        reports_each_openat_with_its_path(
+            &chapter02::HELLO_FILE,
+            env!("CARGO_BIN_EXE_hello-file"),
+            MapType::PerfEventArray,
+        );
+    }
 }
 
-#[test]
-fn hello_file_ring_buffer_reports_each_openat_through_a_ring_buffer() {
-    reports_each_openat_with_its_path(
-        env!("CARGO_BIN_EXE_hello-file-ring-buffer"),
-        MapType::RingBuf,
-    );
+mod hello_file_ring_buffer {
+    use super::*;
+
+    #[test]
+    fn reports_each_openat_through_a_ring_buffer() {
+        reports_each_openat_with_its_path(
+            &chapter02::HELLO_FILE_RING_BUFFER,
+            env!("CARGO_BIN_EXE_hello-file-ring-buffer"),
+            MapType::RingBuf,
+        );
+    }
 }

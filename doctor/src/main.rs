@@ -44,21 +44,49 @@ enum Command {
     ProbeXdp,
 }
 
-/// Every example of every chapter.
-pub fn examples() -> Vec<Example> {
-    chapter02::EXAMPLES.to_vec()
+/// Every example of every chapter, each described by its own binary beside this one
+/// (`target/debug/hello --describe`), so that a new chapter needs no edit here.
+pub fn examples() -> anyhow::Result<Vec<Example>> {
+    use anyhow::Context;
+    let bin_dir = match std::env::var_os("LEARNING_EBPF_BIN_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => std::env::current_exe()?
+            .parent()
+            .context("the doctor's own folder")?
+            .to_path_buf(),
+    };
+    let root = ebpf_support::catalogue::find_root(&bin_dir).with_context(|| {
+        format!(
+            "{} is not inside the repository, so the examples cannot be listed",
+            bin_dir.display()
+        )
+    })?;
+    ebpf_support::catalogue::examples(&root, &bin_dir).map_err(anyhow::Error::msg)
 }
 
 /// What an example does on a kernel with these findings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
     Runs(Capability),
-    FallsBack { to: String, because: String },
+    FallsBack {
+        to: String,
+        because: String,
+    },
     DoesNotRun(String),
+    /// A capability it depends on was never probed on that kernel.
+    Unknown(Capability),
 }
 
 pub fn verdict(example: &Example, findings: &[Finding]) -> Verdict {
     let find = |c: Capability| findings.iter().find(|f| f.capability == c);
+    let depends_on = example
+        .needs
+        .iter()
+        .copied()
+        .chain(std::iter::once(example.hook.capability()));
+    if let Some(unprobed) = depends_on.into_iter().find(|&c| find(c).is_none()) {
+        return Verdict::Unknown(unprobed);
+    }
     let missing = |c: Capability| {
         find(c)
             .filter(|f| !f.available)
@@ -141,7 +169,11 @@ fn report(results: Option<PathBuf>) -> anyhow::Result<()> {
     }
     println!("\nExamples");
     let mut elsewhere = false;
-    for example in examples() {
+    let examples = examples().unwrap_or_else(|e| {
+        println!("  (none listed: {e:#})");
+        Vec::new()
+    });
+    for example in examples {
         let line = match verdict(&example, &findings) {
             Verdict::Runs(hook) => format!("runs ({})", hook.name()),
             Verdict::FallsBack { to, because } => {
@@ -151,6 +183,9 @@ fn report(results: Option<PathBuf>) -> anyhow::Result<()> {
             Verdict::DoesNotRun(why) => {
                 elsewhere = true;
                 format!("does not run here ({why})")
+            }
+            Verdict::Unknown(capability) => {
+                format!("unknown ({} was not probed)", capability.name())
             }
         };
         println!("  {:<10} {:<18} {line}", example.package, example.name);
@@ -188,7 +223,17 @@ mod tests {
             .collect()
     }
 
-    const HELLO: Example = chapter02::HELLO;
+    use ebpf_support::needs::{Hook, Privilege};
+
+    const HELLO: Example = Example {
+        package: "chapter02",
+        name: "hello",
+        privilege: Privilege::Tracing,
+        needs: &[C::Btf, C::Tracefs],
+        hook: Hook::Ksyscall("execve"),
+        fallbacks: &[Hook::Tracepoint("syscalls", "sys_enter_execve")],
+        mutants: &[],
+    };
 
     #[test]
     fn runs_falls_back_or_does_not_run() {
@@ -208,5 +253,10 @@ mod tests {
             verdict(&HELLO, &findings(&[C::Btf])),
             Verdict::DoesNotRun("BTF: attach failed: ENOENT".into())
         );
+        let unprobed: Vec<Finding> = findings(&[])
+            .into_iter()
+            .filter(|f| f.capability != C::Ksyscall)
+            .collect();
+        assert_eq!(verdict(&HELLO, &unprobed), Verdict::Unknown(C::Ksyscall));
     }
 }

@@ -1,6 +1,7 @@
 //! The compatibility table: examples and capabilities by kernel, from the findings that the
 //! host and each kernel lane recorded in real runs.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -12,7 +13,8 @@ use crate::{Verdict, examples, verdict};
 struct Column {
     title: String,
     findings: Vec<Finding>,
-    tests_passed: bool,
+    /// Each example whose tests ran on that kernel: did they all pass?
+    tested: BTreeMap<(String, String), bool>,
 }
 
 pub fn write(columns: &[String], output: &Path) -> Result<()> {
@@ -20,19 +22,31 @@ pub fn write(columns: &[String], output: &Path) -> Result<()> {
         .iter()
         .map(|spec| read_column(spec))
         .collect::<Result<_>>()?;
-    std::fs::write(output, render(&columns))
+    let examples = examples()?;
+    std::fs::write(output, render(&examples, &columns))
         .with_context(|| format!("writing {}", output.display()))?;
     Ok(())
 }
 
-/// `TITLE=FILE`; the file is the doctor's record plus a `tests<TAB>passed|failed` line.
+/// `TITLE=FILE`; the file is the doctor's record plus, for each example whose tests ran there,
+/// `tested<TAB>PACKAGE<TAB>NAME<TAB>passed|failed`, and for the host `measured<TAB>WHERE`.
 fn read_column(spec: &str) -> Result<Column> {
     let Some((title, file)) = spec.split_once('=') else {
         bail!("a column is TITLE=FILE, not {spec}")
     };
     let text = std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
     let (kernel, findings) = parse(&text);
-    let tests_passed = text.lines().any(|l| l == "tests\tpassed");
+    let mut tested = BTreeMap::new();
+    let mut measured = None;
+    for line in text.lines() {
+        match line.split('\t').collect::<Vec<_>>()[..] {
+            ["tested", package, name, result] => {
+                tested.insert((package.to_string(), name.to_string()), result == "passed");
+            }
+            ["measured", place] => measured = Some(place.to_string()),
+            _ => {}
+        }
+    }
     // The kernel's major.minor and architecture: stable across Debian's updates of a lane.
     let mut words = kernel.split_whitespace();
     let release: String = words
@@ -43,27 +57,40 @@ fn read_column(spec: &str) -> Result<Column> {
         .collect::<Vec<_>>()
         .join(".");
     let arch = words.next().unwrap_or("?");
+    let measured = measured.map_or_else(String::new, |place| format!("; {place}"));
     Ok(Column {
-        title: format!("{title} ({release}, {arch})"),
+        title: format!("{title} ({release}, {arch}{measured})"),
         findings,
-        tests_passed,
+        tested,
     })
 }
 
-fn render(columns: &[Column]) -> String {
+fn render(examples: &[ebpf_support::needs::Example], columns: &[Column]) -> String {
     let mut out = String::from(
         "<!-- Written by `cargo xtask compat` from the doctor's findings and the test results of each \
          kernel (compat/*.txt): do not edit. -->\n\n#### Examples\n\n",
     );
     header(&mut out, "Example", columns);
-    for example in examples() {
+    for example in examples {
         let cells: Vec<String> = columns
             .iter()
-            .map(|c| match verdict(&example, &c.findings) {
-                Verdict::DoesNotRun(why) => format!("not supported: {why}"),
-                _ if !c.tests_passed => "tests failed".to_string(),
-                Verdict::Runs(hook) => format!("proven ({})", hook.name()),
-                Verdict::FallsBack { to, because } => format!("fallback: {to} ({because})"),
+            .map(|c| {
+                let key = (example.package.to_string(), example.name.to_string());
+                let tests = match c.tested.get(&key) {
+                    Some(true) => "proven",
+                    Some(false) => "TESTS FAILED",
+                    None => "not tested there",
+                };
+                match verdict(example, &c.findings) {
+                    Verdict::DoesNotRun(why) => format!("not supported: {why}"),
+                    Verdict::Unknown(capability) => {
+                        format!("unknown: {} was not probed", capability.name())
+                    }
+                    Verdict::Runs(hook) => format!("{tests} ({})", hook.name()),
+                    Verdict::FallsBack { to, because } => {
+                        format!("{tests} with the fallback: {to} ({because})")
+                    }
+                }
             })
             .collect();
         row(

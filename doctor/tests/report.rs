@@ -2,8 +2,9 @@
 
 use std::process::Command;
 
+use ebpf_support::has;
+use ebpf_support::needs::{Capability, Privilege};
 use ebpf_support::testing;
-use ebpf_support::{Feature, has};
 
 const DOCTOR: &str = env!("CARGO_BIN_EXE_doctor");
 
@@ -16,7 +17,7 @@ fn line<'a>(report: &'a str, start: &str) -> &'a str {
 
 #[test]
 fn reports_kprobes_and_the_examples_they_decide() {
-    if !testing::kernel_ready() {
+    if !testing::ready(Privilege::Tracing, &[Capability::Btf, Capability::Tracefs]) {
         return;
     }
     let output = Command::new(DOCTOR).output().unwrap();
@@ -28,7 +29,7 @@ fn reports_kprobes_and_the_examples_they_decide() {
         kprobe.contains("loaded and attached a program on vfs_read"),
         "{kprobe}"
     );
-    if has(Feature::Kprobes) {
+    if has(Capability::Ksyscall) {
         assert!(kprobe.contains(" yes "), "{kprobe}");
         assert!(hello.ends_with("runs (ksyscall kprobe)"), "{hello}");
     } else {
@@ -67,7 +68,7 @@ fn reports_kprobes_and_the_examples_they_decide() {
 
 #[test]
 fn records_findings_that_the_table_reads_back() {
-    if !testing::kernel_ready() {
+    if !testing::ready(Privilege::Tracing, &[Capability::Btf, Capability::Tracefs]) {
         return;
     }
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("doctor-table");
@@ -100,7 +101,7 @@ fn records_findings_that_the_table_reads_back() {
         .lines()
         .find(|l| l.starts_with("| chapter02 hello |"))
         .expect(&table);
-    let expected = if has(Feature::Kprobes) {
+    let expected = if has(Capability::Ksyscall) {
         "proven (ksyscall kprobe)"
     } else {
         "fallback: tracepoint syscalls/sys_enter_execve"

@@ -38,12 +38,21 @@ fn try_skeletons(include_dirs: &[PathBuf]) -> Result<(), String> {
     let include = vmlinux_dir(&manifest_dir, &arch)?;
 
     println!("cargo:rerun-if-env-changed=CLANG");
+    for var in MUTANT_VARS {
+        println!("cargo:rerun-if-env-changed={var}");
+    }
+    let mutant = mutant_from_env();
     println!("cargo:rerun-if-changed={}", bpf_dir.display());
     println!(
         "cargo:rerun-if-changed={}",
         include.join("vmlinux.h").display()
     );
-    let mut clang_args = vec![format!("-I{}", include.display()), "-Wall".to_string()];
+    // The source's own folder too, for a mutant compiled from OUT_DIR.
+    let mut clang_args = vec![
+        format!("-I{}", include.display()),
+        format!("-I{}", bpf_dir.display()),
+        "-Wall".to_string(),
+    ];
     for dir in include_dirs {
         println!("cargo:rerun-if-changed={}", dir.display());
         clang_args.push(format!("-I{}", dir.display()));
@@ -69,9 +78,13 @@ fn try_skeletons(include_dirs: &[PathBuf]) -> Result<(), String> {
         // The skeleton's module and type names come from the object's file name, so the
         // book's dashed names (hello-buffer.bpf.c) become hello_buffer.
         let name = stem.replace('-', "_");
+        let source = match &mutant {
+            Some(mutant) if mutant.file == file => mutant.apply(path, &out_dir)?,
+            _ => path.clone(),
+        };
         let mut skeleton = libbpf_cargo::SkeletonBuilder::new();
         skeleton
-            .source(path)
+            .source(&source)
             .obj(out_dir.join(format!("{name}.bpf.o")))
             .clang(&clang)
             .clang_args(&clang_args);
@@ -88,6 +101,56 @@ fn try_skeletons(include_dirs: &[PathBuf]) -> Result<(), String> {
             .map_err(|e| format!("{}: {e:#}", path.display()))?;
     }
     Ok(())
+}
+
+/// The environment through which the test run builds a mutant of one eBPF program (see
+/// `needs::Mutant`): the package, the file in its src/bpf/, the text to replace and its
+/// replacement.
+pub const MUTANT_VARS: [&str; 4] = [
+    "LEARNING_EBPF_MUTANT_PACKAGE",
+    "LEARNING_EBPF_MUTANT_FILE",
+    "LEARNING_EBPF_MUTANT_FROM",
+    "LEARNING_EBPF_MUTANT_TO",
+];
+
+struct MutantSource {
+    file: String,
+    from: String,
+    to: String,
+}
+
+/// The mutant asked for, if it is one of this package's programs.
+fn mutant_from_env() -> Option<MutantSource> {
+    let [package, file, from, to] = MUTANT_VARS.map(|var| env::var(var).ok());
+    if package? != env::var("CARGO_PKG_NAME").ok()? {
+        return None;
+    }
+    Some(MutantSource {
+        file: file?,
+        from: from?,
+        to: to?,
+    })
+}
+
+impl MutantSource {
+    /// Writes the mutated program to OUT_DIR and returns its path. The text to replace must
+    /// occur exactly once, so that a mutant cannot silently stop applying.
+    fn apply(&self, original: &Path, out_dir: &Path) -> Result<PathBuf, String> {
+        let text = std::fs::read_to_string(original).map_err(|e| e.to_string())?;
+        let found = text.matches(self.from.as_str()).count();
+        if found != 1 {
+            return Err(format!(
+                "mutant of {}: `{}` occurs {found} times, not once",
+                original.display(),
+                self.from
+            ));
+        }
+        let dir = out_dir.join("mutant");
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let path = dir.join(&self.file);
+        std::fs::write(&path, text.replacen(&self.from, &self.to, 1)).map_err(|e| e.to_string())?;
+        Ok(path)
+    }
 }
 
 /// Clang's diagnostics, when clang ran and rejected the program. libbpf-cargo 0.27 makes clang's

@@ -7,6 +7,7 @@
 #[cfg(feature = "build")]
 pub mod build;
 
+pub mod catalogue;
 pub mod needs;
 
 #[cfg(feature = "runtime")]

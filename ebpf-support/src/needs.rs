@@ -1,5 +1,10 @@
-//! What each example needs from the kernel, declared next to the example (each chapter's
-//! `EXAMPLES`) and checked against the running kernel by the doctor.
+//! The description of each example, declared once next to it (each chapter's `EXAMPLES`) and
+//! read by everything else: the example's own choice of hook and privilege check, its tests'
+//! preconditions, the doctor's verdicts, the compatibility table, the mutants that prove its
+//! tests, and the kernel lanes.
+//!
+//! Every example binary prints its description with the hidden flag `--describe`; that is how
+//! the doctor and xtask find the examples of any chapter without naming them.
 
 /// A kernel capability the book's examples rely on. The doctor probes each one for real.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -169,12 +174,34 @@ impl std::fmt::Display for HookKind {
     }
 }
 
-/// One example of the book, as its chapter declares it: everything else (the example's own
-/// choice of hook, the doctor, the compatibility table) reads this.
-#[derive(Clone, Copy, Debug)]
+/// What kind of program an example loads: the kernel asks for different capabilities
+/// (Learning eBPF, chapter 2, “Running Hello World”).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Privilege {
+    /// kprobes, tracepoints, perf events: CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN).
+    Tracing,
+    /// XDP, TC, sockets: CAP_BPF and CAP_NET_ADMIN (or CAP_SYS_ADMIN).
+    Networking,
+}
+
+/// A plausible wrong version of an example's eBPF program: `from` replaced by `to` (once) in
+/// `src/bpf/FILE`. The test run builds it and requires the example's tests to fail; a mutant
+/// that passes them shows a test that cannot fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mutant {
+    pub name: &'static str,
+    pub file: &'static str,
+    pub from: &'static str,
+    pub to: &'static str,
+}
+
+/// One example of the book, as its chapter declares it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Example {
     pub package: &'static str,
+    /// The binary's name; its tests live in modules named after it (`hello_map::…`).
     pub name: &'static str,
+    pub privilege: Privilege,
     /// What it cannot run without.
     pub needs: &'static [Capability],
     /// Where the book attaches it.
@@ -182,4 +209,171 @@ pub struct Example {
     /// The nearest stand-ins, in order, where the kernel lacks `hook`. The same eBPF function
     /// serves each: the loader changes the program's type before it loads.
     pub fallbacks: &'static [Hook],
+    pub mutants: &'static [Mutant],
+}
+
+impl Example {
+    /// The libtest filter that selects this example's tests: `hello_map::`.
+    pub fn test_prefix(&self) -> String {
+        format!("{}::", self.name.replace('-', "_"))
+    }
+
+    /// Where the kernel lanes must prove it: wherever its book hook is one that `host` lacks.
+    /// Elsewhere the host's run proves it, and the lanes run a smoke test.
+    pub fn needs_lanes(&self, host_has: impl Fn(Capability) -> bool) -> bool {
+        !host_has(self.hook.capability())
+    }
+
+    /// The description as `--describe` prints it: one tab-separated record per line.
+    pub fn describe(&self) -> String {
+        let mut lines = vec![format!(
+            "example\t{}\t{}\t{}",
+            self.package,
+            self.name,
+            match self.privilege {
+                Privilege::Tracing => "tracing",
+                Privilege::Networking => "networking",
+            }
+        )];
+        let needs: Vec<String> = self.needs.iter().map(|c| format!("{c:?}")).collect();
+        lines.push(format!("needs\t{}", needs.join("\t")));
+        for (record, hook) in std::iter::once(("hook", &self.hook))
+            .chain(self.fallbacks.iter().map(|h| ("fallback", h)))
+        {
+            lines.push(match hook {
+                Hook::Ksyscall(name) => format!("{record}\tksyscall\t{name}"),
+                Hook::Tracepoint(category, name) => {
+                    format!("{record}\ttracepoint\t{category}\t{name}")
+                }
+                Hook::RawTracepoint(name) => format!("{record}\traw_tp\t{name}"),
+            });
+        }
+        for mutant in self.mutants {
+            let escape = |text: &str| {
+                text.replace('\\', "\\\\")
+                    .replace('\t', "\\t")
+                    .replace('\n', "\\n")
+            };
+            lines.push(format!(
+                "mutant\t{}\t{}\t{}\t{}",
+                mutant.name,
+                mutant.file,
+                escape(mutant.from),
+                escape(mutant.to)
+            ));
+        }
+        lines.join("\n") + "\n"
+    }
+
+    /// Reads what `describe` printed. The strings are leaked: a description is read once and
+    /// lives as long as the program that asked for it.
+    pub fn parse(text: &str) -> Option<Example> {
+        fn leak(text: &str) -> &'static str {
+            Box::leak(text.to_string().into_boxed_str())
+        }
+        fn unescape(text: &str) -> &'static str {
+            let mut out = String::new();
+            let mut chars = text.chars();
+            while let Some(c) = chars.next() {
+                match (c, c == '\\') {
+                    (_, true) => match chars.next() {
+                        Some('t') => out.push('\t'),
+                        Some('n') => out.push('\n'),
+                        Some(other) => out.push(other),
+                        None => {}
+                    },
+                    (c, false) => out.push(c),
+                }
+            }
+            leak(&out)
+        }
+        let mut example: Option<Example> = None;
+        let (mut needs, mut fallbacks, mut mutants) = (Vec::new(), Vec::new(), Vec::new());
+        for line in text.lines() {
+            let fields: Vec<&str> = line.split('\t').collect();
+            let hook = || match fields[1..] {
+                ["ksyscall", name] => Some(Hook::Ksyscall(leak(name))),
+                ["tracepoint", category, name] => {
+                    Some(Hook::Tracepoint(leak(category), leak(name)))
+                }
+                ["raw_tp", name] => Some(Hook::RawTracepoint(leak(name))),
+                _ => None,
+            };
+            match fields[0] {
+                "example" => {
+                    let [_, package, name, privilege] = fields[..] else {
+                        return None;
+                    };
+                    example = Some(Example {
+                        package: leak(package),
+                        name: leak(name),
+                        privilege: match privilege {
+                            "tracing" => Privilege::Tracing,
+                            "networking" => Privilege::Networking,
+                            _ => return None,
+                        },
+                        needs: &[],
+                        hook: Hook::RawTracepoint(""),
+                        fallbacks: &[],
+                        mutants: &[],
+                    });
+                }
+                "needs" => {
+                    for name in &fields[1..] {
+                        needs.push(
+                            Capability::ALL
+                                .into_iter()
+                                .find(|c| format!("{c:?}") == *name)?,
+                        );
+                    }
+                }
+                "hook" => example.as_mut()?.hook = hook()?,
+                "fallback" => fallbacks.push(hook()?),
+                "mutant" => {
+                    let [_, name, file, from, to] = fields[..] else {
+                        return None;
+                    };
+                    mutants.push(Mutant {
+                        name: leak(name),
+                        file: leak(file),
+                        from: unescape(from),
+                        to: unescape(to),
+                    });
+                }
+                _ => return None,
+            }
+        }
+        let mut example = example?;
+        example.needs = Box::leak(needs.into_boxed_slice());
+        example.fallbacks = Box::leak(fallbacks.into_boxed_slice());
+        example.mutants = Box::leak(mutants.into_boxed_slice());
+        Some(example)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_description_reads_back_as_it_was_written() {
+        const EXAMPLE: Example = Example {
+            package: "chapter02",
+            name: "hello-map",
+            privilege: Privilege::Tracing,
+            needs: &[Capability::Btf, Capability::Tracefs],
+            hook: Hook::Ksyscall("execve"),
+            fallbacks: &[Hook::Tracepoint("syscalls", "sys_enter_execve")],
+            mutants: &[Mutant {
+                name: "gid-for-uid",
+                file: "hello-map.bpf.c",
+                from: "uid = x & 0xFFFFFFFF;\n\tif",
+                to: "uid = x >> 32; // \\ too",
+            }],
+        };
+        let text = EXAMPLE.describe();
+        assert_eq!(Example::parse(&text), Some(EXAMPLE), "{text}");
+        assert_eq!(EXAMPLE.test_prefix(), "hello_map::");
+        assert_eq!(Example::parse("example\tonly three"), None);
+    }
 }

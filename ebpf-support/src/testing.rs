@@ -14,26 +14,41 @@ use rexpect::session::PtySession;
 
 pub use rexpect::process::WaitStatus;
 
-/// True when tests may touch the kernel. Outside CI a missing privilege or feature skips the
-/// test with a printed reason; with `CI=true` it fails the test instead.
-pub fn kernel_ready() -> bool {
-    let problem = if crate::require(crate::Privilege::Tracing).is_err() {
+/// True when this machine can run `example`'s tests: the privileges and the kernel
+/// capabilities its description names. Outside CI a missing one skips the test with a
+/// printed reason (and a line in `$LEARNING_EBPF_SKIP_LOG`, which `cargo xtask test` lists at
+/// the end of its run); with `CI=true` it fails the test instead.
+pub fn ready_for(example: &crate::needs::Example) -> bool {
+    ready(example.privilege, example.needs)
+}
+
+/// `ready_for`, for tests of something other than an example (the doctor, say).
+pub fn ready(privilege: crate::Privilege, needs: &[crate::needs::Capability]) -> bool {
+    let problem = if crate::require(privilege).is_err() {
         Some("not running as root (CAP_BPF and CAP_PERFMON are needed)".to_string())
-    } else if !crate::has(crate::Feature::Btf) {
-        Some(crate::Feature::Btf.missing_reason().to_string())
     } else {
-        crate::tracefs().err().map(|e| format!("{e:#}"))
+        needs
+            .iter()
+            .find_map(|need| crate::missing(*need).map(|why| format!("{}: {why}", need.name())))
     };
-    match problem {
-        None => true,
-        Some(reason) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("CI=true, so this is a failure, not a skip: {reason}")
-        }
-        Some(reason) => {
-            eprintln!("SKIPPED: {reason}");
-            false
+    let Some(reason) = problem else {
+        return true;
+    };
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("CI=true, so this is a failure, not a skip: {reason}");
+    }
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
+    eprintln!("SKIPPED {test}: {reason}");
+    if let Some(log) = std::env::var_os("LEARNING_EBPF_SKIP_LOG") {
+        use std::io::Write;
+        if let Ok(mut file) = File::options().create(true).append(true).open(log) {
+            let _ = writeln!(file, "{test}: {reason}");
         }
     }
+    false
 }
 
 /// For exercise checks: a check that cannot run must not look like a pass, so a missing

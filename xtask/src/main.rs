@@ -9,7 +9,7 @@ mod setup;
 mod test;
 mod vmlinux;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 use std::sync::OnceLock;
 
@@ -158,7 +158,7 @@ pub fn root() -> PathBuf {
     static ROOT: OnceLock<PathBuf> = OnceLock::new();
     ROOT.get_or_init(|| {
         let here = std::env::current_dir().unwrap_or_default();
-        find_root(&here).unwrap_or_else(|| {
+        ebpf_support::catalogue::find_root(&here).unwrap_or_else(|| {
             eprintln!(
                 "xtask: {} is not inside the Learning eBPF repository \
                  (no folder above it has a workspace Cargo.toml, exercises/ and xtask/): \
@@ -169,20 +169,6 @@ pub fn root() -> PathBuf {
         })
     })
     .clone()
-}
-
-/// The first folder from `start` up that holds the repository's workspace: the exercises' and
-/// solutions' own workspaces lack `exercises/` and `xtask/`, so they are walked past.
-fn find_root(start: &Path) -> Option<PathBuf> {
-    start
-        .ancestors()
-        .find(|dir| {
-            let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap_or_default();
-            manifest.lines().any(|line| line.trim() == "[workspace]")
-                && dir.join("exercises").is_dir()
-                && dir.join("xtask").is_dir()
-        })
-        .map(Path::to_path_buf)
 }
 
 /// The cargo that runs this xtask, so every step uses the pinned toolchain.
@@ -199,52 +185,4 @@ pub fn run_status(command: &mut Command) -> Result<()> {
         bail!("{command:?} failed ({status})");
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_the_repository_from_any_folder_inside_it() {
-        let top = std::env::temp_dir().join(format!("xtask-root-{}", std::process::id()));
-        let repo = top.join("copy");
-        for dir in [
-            "xtask/src",
-            "exercises/ch02-1-odd-even/src",
-            "chapter02/src",
-        ] {
-            std::fs::create_dir_all(repo.join(dir)).unwrap();
-        }
-        std::fs::write(repo.join("Cargo.toml"), "[workspace]\nmembers = []\n").unwrap();
-        // The exercises are a workspace of their own, which the search must walk past.
-        std::fs::write(repo.join("exercises/Cargo.toml"), "[workspace]\n").unwrap();
-        std::fs::write(
-            repo.join("exercises/ch02-1-odd-even/Cargo.toml"),
-            "[package]\n",
-        )
-        .unwrap();
-        // A package folder of the right shape that is not a workspace is no root either.
-        std::fs::create_dir_all(top.join("not-a-workspace/exercises")).unwrap();
-        std::fs::create_dir_all(top.join("not-a-workspace/xtask")).unwrap();
-        std::fs::write(top.join("not-a-workspace/Cargo.toml"), "[package]\n").unwrap();
-
-        for start in [
-            repo.clone(),
-            repo.join("exercises"),
-            repo.join("exercises/ch02-1-odd-even/src"),
-            repo.join("chapter02/src"),
-            repo.join("xtask"),
-        ] {
-            assert_eq!(
-                find_root(&start),
-                Some(repo.clone()),
-                "from {}",
-                start.display()
-            );
-        }
-        assert_eq!(find_root(&top.join("not-a-workspace")), None);
-        assert_eq!(find_root(&top), None);
-        std::fs::remove_dir_all(&top).unwrap();
-    }
 }

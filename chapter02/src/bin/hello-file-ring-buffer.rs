@@ -5,7 +5,7 @@ use std::mem::MaybeUninit;
 
 use anyhow::Context;
 use clap::Parser;
-use ebpf_support::{Privilege, Run, RunArgs, c_string};
+use ebpf_support::{Run, RunArgs, c_string};
 use libbpf_rs::RingBufferBuilder;
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 
@@ -26,7 +26,7 @@ struct Args {
 }
 
 fn main() -> std::process::ExitCode {
-    ebpf_support::main(Privilege::Tracing, |args: Args| {
+    ebpf_support::main(&chapter02::HELLO_FILE_RING_BUFFER, |args: Args| {
         ebpf_support::tracefs()?;
         let mut object = MaybeUninit::uninit();
         let open = HelloFileRingBufferSkelBuilder::default().open(&mut object)?;

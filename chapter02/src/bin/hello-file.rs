@@ -5,7 +5,7 @@ use std::mem::MaybeUninit;
 
 use anyhow::Context;
 use clap::Parser;
-use ebpf_support::{Privilege, Run, RunArgs, c_string};
+use ebpf_support::{Run, RunArgs, c_string};
 use libbpf_rs::PerfBufferBuilder;
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 
@@ -28,7 +28,7 @@ struct Args {
 }
 
 fn main() -> std::process::ExitCode {
-    ebpf_support::main(Privilege::Tracing, |args: Args| {
+    ebpf_support::main(&chapter02::HELLO_FILE, |args: Args| {
         ebpf_support::tracefs()?;
         // ANCHOR: attach
         // TRACEPOINT_PROBE attaches by itself; so does a program whose SEC() names its hook.

@@ -9,8 +9,8 @@ use anyhow::Context;
 use chapter02::ExecveArgs;
 use chapter02::counts::format_counts;
 use clap::Parser;
+use ebpf_support::Run;
 use ebpf_support::needs::Hook;
-use ebpf_support::{Privilege, Run};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 use libbpf_rs::{MapCore, MapFlags};
 
@@ -33,7 +33,7 @@ struct Args {
 }
 
 fn main() -> std::process::ExitCode {
-    ebpf_support::main(Privilege::Tracing, |args: Args| {
+    ebpf_support::main(&chapter02::HELLO_MAP, |args: Args| {
         let mut object = MaybeUninit::uninit();
         let mut open = HelloMapSkelBuilder::default().open(&mut object)?;
         let hook = ebpf_support::choose_hook(

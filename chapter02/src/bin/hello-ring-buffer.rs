@@ -8,7 +8,7 @@ use anyhow::Context;
 use chapter02::ExecveArgs;
 use clap::Parser;
 use ebpf_support::needs::Hook;
-use ebpf_support::{Privilege, Run, c_string};
+use ebpf_support::{Run, c_string};
 use libbpf_rs::RingBufferBuilder;
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 
@@ -29,7 +29,7 @@ struct Args {
 }
 
 fn main() -> std::process::ExitCode {
-    ebpf_support::main(Privilege::Tracing, |args: Args| {
+    ebpf_support::main(&chapter02::HELLO_RING_BUFFER, |args: Args| {
         let mut object = MaybeUninit::uninit();
         let mut open = HelloRingBufferSkelBuilder::default().open(&mut object)?;
         let hook = ebpf_support::choose_hook(

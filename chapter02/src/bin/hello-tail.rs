@@ -7,7 +7,7 @@ use std::os::fd::{AsFd, AsRawFd};
 use anyhow::{Context, anyhow};
 use chapter02::syscalls::{TIMER_SYSCALLS, noisy_syscalls};
 use clap::Parser;
-use ebpf_support::{Privilege, Run, RunArgs, TracePipe};
+use ebpf_support::{Run, RunArgs, TracePipe};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 use libbpf_rs::{MapCore, MapFlags};
 
@@ -28,7 +28,7 @@ struct Args {
 }
 
 fn main() -> std::process::ExitCode {
-    ebpf_support::main(Privilege::Tracing, |args: Args| {
+    ebpf_support::main(&chapter02::HELLO_TAIL, |args: Args| {
         let mut trace_pipe = TracePipe::open()?;
 
         let mut object = MaybeUninit::uninit();

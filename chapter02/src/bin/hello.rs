@@ -7,7 +7,7 @@ use anyhow::Context;
 use chapter02::ExecveArgs;
 use clap::Parser;
 use ebpf_support::needs::Hook;
-use ebpf_support::{Privilege, Run, TracePipe};
+use ebpf_support::{Run, TracePipe};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 
 ebpf_support::skeleton!(hello);
@@ -26,7 +26,7 @@ struct Args {
 }
 
 fn main() -> std::process::ExitCode {
-    ebpf_support::main(Privilege::Tracing, |args: Args| {
+    ebpf_support::main(&chapter02::HELLO, |args: Args| {
         let mut trace_pipe = TracePipe::open()?;
 
         // ANCHOR: load

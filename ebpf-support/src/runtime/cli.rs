@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 
-use super::features::{Feature, has};
-use super::privileges::Privilege;
+use crate::needs::Example;
 
 /// The longest `--timeout`: a year is more than any run needs.
 const MAX_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
@@ -129,19 +128,26 @@ fn parse_args<T: clap::Parser>() -> Result<(T, bool)> {
     Ok((T::from_arg_matches(&matches).map_err(one_line)?, verbose))
 }
 
-/// Runs an example: parses its arguments, checks its privileges and the kernel's BTF, catches
-/// Ctrl-C and SIGTERM, then runs `body`. Any error becomes `NAME: message` on one line (plus
-/// the verifier log, when the kernel rejected a program) and exit code 1.
-pub fn main<A: clap::Parser>(privilege: Privilege, body: impl FnOnce(A) -> Result<()>) -> ExitCode {
+/// Runs an example: parses its arguments, checks the privileges its description names and the
+/// kernel's BTF, catches Ctrl-C and SIGTERM, then runs `body`. Any error becomes
+/// `NAME: message` on one line (plus the verifier log, when the kernel rejected a program) and
+/// exit code 1. The hidden flag `--describe` prints the description instead.
+pub fn main<A: clap::Parser>(example: &Example, body: impl FnOnce(A) -> Result<()>) -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("--describe") {
+        print!("{}", example.describe());
+        return ExitCode::SUCCESS;
+    }
     // Rust ignores SIGPIPE, so `example | head` would panic on the next print; the shell's
     // usual behaviour (die quietly) is what a reader expects.
     // SAFETY: restoring a signal's default action has no preconditions.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     super::libbpf_log::install();
     let result = parse_args::<A>().and_then(|(args, verbose)| {
-        super::privileges::require(privilege)?;
-        if !has(Feature::Btf) {
-            bail!("{}: CO-RE programs need it", Feature::Btf.missing_reason());
+        super::privileges::require(example.privilege)?;
+        for need in example.needs {
+            if let Some(reason) = super::kernel::missing(*need) {
+                bail!("{reason}: {} needs {}", example.name, need.name());
+            }
         }
         if verbose {
             super::libbpf_log::show_everything();

@@ -5,18 +5,14 @@
 use anyhow::{Context, Result, bail};
 use libbpf_rs::{Link, OpenProgramMut, ProgramMut, ProgramType, TracepointCategory};
 
-use super::features::{Feature, has};
-use crate::needs::{Example, Hook, HookKind};
+use crate::needs::{Capability, Example, Hook, HookKind};
 
 /// Why this kernel cannot offer `hook`, or `None` when it can.
 fn missing(hook: Hook) -> Option<String> {
     match hook {
-        Hook::Ksyscall(_) if !has(Feature::Kprobes) => {
-            Some(Feature::Kprobes.missing_reason().to_string())
-        }
         // libbpf finds a tracepoint's id in tracefs.
-        Hook::Tracepoint(..) => super::trace_pipe::tracefs().err().map(|e| format!("{e:#}")),
-        _ => None,
+        Hook::Tracepoint(..) => super::kernel::missing(Capability::Tracefs),
+        _ => super::kernel::missing(hook.capability()),
     }
 }
 

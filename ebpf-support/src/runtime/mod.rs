@@ -1,14 +1,14 @@
 mod cli;
-mod features;
 mod hooks;
+mod kernel;
 mod libbpf_log;
 mod privileges;
 mod run;
 mod trace_pipe;
 
 pub use cli::{ExecTrigger, RunArgs, main, program_name};
-pub use features::{Feature, has};
 pub use hooks::{attach_to, choose_hook};
+pub use kernel::{Check, check, has, missing};
 pub use libbpf_log::LoadError;
 pub use privileges::{Privilege, require};
 pub use run::Run;

@@ -8,15 +8,7 @@ const CAP_SYS_ADMIN: u32 = 21;
 const CAP_PERFMON: u32 = 38;
 const CAP_BPF: u32 = 39;
 
-/// What kind of program an example loads: the kernel asks for different capabilities
-/// (Learning eBPF, chapter 2, “Running Hello World”).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Privilege {
-    /// kprobes, tracepoints, perf events: CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN).
-    Tracing,
-    /// XDP, TC, sockets: CAP_BPF and CAP_NET_ADMIN (or CAP_SYS_ADMIN).
-    Networking,
-}
+pub use crate::needs::Privilege;
 
 /// Fails with one line naming the missing capabilities.
 pub fn require(kind: Privilege) -> Result<()> {
@@ -48,7 +40,7 @@ pub fn require(kind: Privilege) -> Result<()> {
     )
 }
 
-fn effective_capabilities() -> Result<u64> {
+pub(crate) fn effective_capabilities() -> Result<u64> {
     let status = std::fs::read_to_string("/proc/self/status")?;
     let hex = status
         .lines()

@@ -1,0 +1,105 @@
+//! What the running kernel offers: the one place that answers it for examples, tests and the
+//! doctor. Capabilities that a file or a mount shows are answered here; a program type is
+//! answered here only as far as a file shows (kprobes need their PMU), and the doctor then
+//! confirms it with a real load and attach.
+
+use std::path::Path;
+
+use crate::needs::Capability;
+
+/// How a capability was looked for, and what was found: the detail on success, or why it
+/// is missing.
+pub struct Check {
+    pub how: &'static str,
+    pub result: Result<String, String>,
+}
+
+const KPROBE_PMU: &str = "/sys/bus/event_source/devices/kprobe/type";
+const NO_KPROBES: &str = "this kernel has no kprobes (CONFIG_KPROBES is off: /sys/bus/event_source/devices/kprobe is missing)";
+
+/// The answer for `capability`, or `None` when only loading a program can tell.
+pub fn check(capability: Capability) -> Option<Check> {
+    use Capability as C;
+    let check = |how, result| Some(Check { how, result });
+    let file = |path: &str| {
+        std::fs::read_to_string(path)
+            .map(|s| s.trim().to_string())
+            .map_err(|e| e.to_string())
+    };
+    match capability {
+        C::Btf => check(
+            "looked for /sys/kernel/btf/vmlinux",
+            if Path::new("/sys/kernel/btf/vmlinux").exists() {
+                Ok("present".into())
+            } else {
+                Err("this kernel has no BTF (CONFIG_DEBUG_INFO_BTF is off: /sys/kernel/btf/vmlinux is missing)"
+                    .into())
+            },
+        ),
+        C::Jit => check(
+            "read /proc/sys/net/core/bpf_jit_enable",
+            file("/proc/sys/net/core/bpf_jit_enable").and_then(|v| match v.as_str() {
+                "1" | "2" => Ok(format!("enabled ({v})")),
+                other => Err(format!("disabled ({other})")),
+            }),
+        ),
+        C::Tracefs => check(
+            "looked for trace_pipe, mounting tracefs if needed",
+            super::trace_pipe::tracefs()
+                .map(|p| format!("at {}", p.display()))
+                .map_err(|e| format!("{e:#}")),
+        ),
+        C::Bpffs => check(
+            "looked for bpf in /proc/filesystems",
+            file("/proc/filesystems").and_then(|list| {
+                if list
+                    .lines()
+                    .any(|l| l.split_whitespace().last() == Some("bpf"))
+                {
+                    Ok("the kernel offers it".into())
+                } else {
+                    Err("not in /proc/filesystems".into())
+                }
+            }),
+        ),
+        // libbpf makes kprobes through the kprobe PMU; without it every kprobe and ksyscall
+        // attach fails with ENOENT.
+        C::Kprobe | C::Ksyscall if !Path::new(KPROBE_PMU).exists() => {
+            check("looked for the kprobe PMU", Err(NO_KPROBES.into()))
+        }
+        C::CapBpf => capability_check(39),
+        C::CapPerfmon => capability_check(38),
+        C::CapNetAdmin => capability_check(12),
+        C::UnprivilegedBpf => check(
+            "read /proc/sys/kernel/unprivileged_bpf_disabled",
+            file("/proc/sys/kernel/unprivileged_bpf_disabled").and_then(|v| match v.as_str() {
+                "0" => Ok("allowed (0)".into()),
+                other => Err(format!("disabled ({other})")),
+            }),
+        ),
+        _ => None,
+    }
+}
+
+/// Whether the running kernel offers `capability`, as far as `check` can tell without
+/// loading anything: a program type it cannot rule out counts as offered.
+pub fn has(capability: Capability) -> bool {
+    check(capability).is_none_or(|c| c.result.is_ok())
+}
+
+/// Why `capability` is missing, for one-line messages.
+pub fn missing(capability: Capability) -> Option<String> {
+    check(capability).and_then(|c| c.result.err())
+}
+
+fn capability_check(bit: u32) -> Option<Check> {
+    let result = match super::privileges::effective_capabilities() {
+        Ok(caps) if caps & (1u64 << bit) != 0 => Ok("effective".into()),
+        Ok(_) => Err("not effective (run as root)".into()),
+        Err(e) => Err(format!("{e:#}")),
+    };
+    Some(Check {
+        how: "read CapEff in /proc/self/status",
+        result,
+    })
+}
