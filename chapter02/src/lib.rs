@@ -128,13 +128,22 @@ pub const EXAMPLES: &[Example] = &[
     HELLO_FILE_RING_BUFFER,
 ];
 
+/// `--attach`'s values for the execve examples: the two hooks they offer.
+fn execve_hook(value: &str) -> Result<HookKind, String> {
+    match value {
+        "kprobe" => Ok(HookKind::Kprobe),
+        "tracepoint" => Ok(HookKind::Tracepoint),
+        _ => Err("the execve examples attach to `kprobe` or `tracepoint`".into()),
+    }
+}
+
 /// The options of every example that hooks execve: `--attach`, `--trigger`, `--count`,
 /// `--timeout`, `--verbose`.
 #[derive(Clone, Debug, clap::Args)]
 pub struct ExecveArgs {
     /// Force a hook: `kprobe` (the book's) or `tracepoint` (its stand-in where a kernel has no
     /// kprobes). By default the book's, where this kernel has it.
-    #[arg(long, value_enum, value_name = "HOOK")]
+    #[arg(long, value_name = "HOOK", value_parser = execve_hook)]
     pub attach: Option<HookKind>,
     #[command(flatten)]
     pub trigger: ebpf_support::ExecTrigger,

@@ -5,6 +5,8 @@ use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::needs::MUTANT_VARS;
+
 /// Clang versions tried, newest first, when neither `CLANG` nor a plain `clang` is given.
 const CLANG_CANDIDATES: &[&str] = &[
     "clang-19", "clang-18", "clang-17", "clang-16", "clang-15", "clang",
@@ -102,16 +104,6 @@ fn try_skeletons(include_dirs: &[PathBuf]) -> Result<(), String> {
     }
     Ok(())
 }
-
-/// The environment through which the test run builds a mutant of one eBPF program (see
-/// `needs::Mutant`): the package, the file in its src/bpf/, the text to replace and its
-/// replacement.
-pub const MUTANT_VARS: [&str; 4] = [
-    "LEARNING_EBPF_MUTANT_PACKAGE",
-    "LEARNING_EBPF_MUTANT_FILE",
-    "LEARNING_EBPF_MUTANT_FROM",
-    "LEARNING_EBPF_MUTANT_TO",
-];
 
 struct MutantSource {
     file: String,

@@ -195,6 +195,15 @@ pub struct Mutant {
     pub to: &'static str,
 }
 
+/// The environment through which the test run builds a mutant: the package, the file in its
+/// src/bpf/, the text to replace and its replacement (see `build::skeletons`).
+pub const MUTANT_VARS: [&str; 4] = [
+    "LEARNING_EBPF_MUTANT_PACKAGE",
+    "LEARNING_EBPF_MUTANT_FILE",
+    "LEARNING_EBPF_MUTANT_FROM",
+    "LEARNING_EBPF_MUTANT_TO",
+];
+
 /// One example of the book, as its chapter declares it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Example {

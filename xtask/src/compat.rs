@@ -12,7 +12,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::lanes::LANES;
+use crate::lanes::catalogue::LANES;
 
 const README_BEGIN: &str = "<!-- compatibility table: begin -->";
 const README_END: &str = "<!-- compatibility table: end -->";

@@ -5,6 +5,7 @@ mod compat;
 mod cpio;
 mod lanes;
 mod learn;
+mod libtest;
 mod setup;
 mod test;
 mod vmlinux;

@@ -199,12 +199,14 @@ fn install_mdbook() -> Result<()> {
 
 /// What booting a lane needs on the host: QEMU for the lane's architecture and a static
 /// busybox; for arm64 also the cross toolchain and arm64 libraries to build the tests with.
-pub fn lane_packages(arch: crate::lanes::Arch) -> Result<()> {
-    use crate::lanes::Arch;
+/// `arch` is Rust's name for the lane's architecture, `target_triple` the target its tests are
+/// built for.
+pub fn lane_packages(arch: &str, target_triple: &str) -> Result<()> {
+    let aarch64 = arch == "aarch64";
     let mut needed = vec!["busybox-static", "xz-utils", "zstd"];
     match arch {
-        Arch::X86_64 => needed.push("qemu-system-x86"),
-        Arch::Aarch64 => {
+        "x86_64" => needed.push("qemu-system-x86"),
+        "aarch64" => {
             needed.extend([
                 "qemu-system-arm",
                 "gcc-aarch64-linux-gnu",
@@ -212,6 +214,7 @@ pub fn lane_packages(arch: crate::lanes::Arch) -> Result<()> {
             ]);
             needed.extend(["libelf-dev:arm64", "zlib1g-dev:arm64"]);
         }
+        other => bail!("no lane runs on {other}"),
     }
     let missing: Vec<&str> = needed.into_iter().filter(|p| !installed(p)).collect();
     if !missing.is_empty() {
@@ -221,7 +224,7 @@ pub fn lane_packages(arch: crate::lanes::Arch) -> Result<()> {
                 missing.join(" ")
             );
         }
-        if arch == Arch::Aarch64 && !foreign_architectures().contains("arm64") {
+        if aarch64 && !foreign_architectures().contains("arm64") {
             run_status(Command::new("dpkg").args(["--add-architecture", "arm64"]))?;
         }
         eprintln!("setup: installing {} for the lanes", missing.join(" "));
@@ -233,13 +236,13 @@ pub fn lane_packages(arch: crate::lanes::Arch) -> Result<()> {
                 .args(&missing),
         )?;
     }
-    if arch == Arch::Aarch64 {
+    if aarch64 {
         let targets = Command::new("rustup")
             .args(["target", "list", "--installed"])
             .output()?;
-        if !String::from_utf8_lossy(&targets.stdout).contains(arch.target_triple()) {
-            eprintln!("setup: adding the Rust target {}", arch.target_triple());
-            run_status(Command::new("rustup").args(["target", "add", arch.target_triple()]))?;
+        if !String::from_utf8_lossy(&targets.stdout).contains(target_triple) {
+            eprintln!("setup: adding the Rust target {target_triple}");
+            run_status(Command::new("rustup").args(["target", "add", target_triple]))?;
         }
     }
     Ok(())

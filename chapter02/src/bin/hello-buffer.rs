@@ -12,12 +12,14 @@ use ebpf_support::{Run, c_string};
 use libbpf_rs::PerfBufferBuilder;
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 
+// ANCHOR: types
 ebpf_support::skeleton!(hello_buffer);
 use hello_buffer::HelloBufferSkelBuilder;
 use hello_buffer::types::data_t;
 
 // `data_t` is generated from the C struct; Plain says any bytes of the right size make one.
 unsafe impl plain::Plain for data_t {}
+// ANCHOR_END: types
 
 /// Send an event per execve through a perf buffer (Learning eBPF, chapter 2, “Perf and Ring Buffer Maps”, hello-buffer.py).
 ///

@@ -77,9 +77,11 @@ fn main() -> std::process::ExitCode {
     })
 }
 
+// ANCHOR: u64_from
 /// The map's u64 keys and values, from the bytes the kernel copied out.
 fn u64_from(bytes: &[u8]) -> anyhow::Result<u64> {
     Ok(u64::from_ne_bytes(
         bytes.try_into().context("expected 8 bytes")?,
     ))
 }
+// ANCHOR_END: u64_from

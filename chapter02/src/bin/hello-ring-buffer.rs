@@ -51,7 +51,7 @@ fn main() -> std::process::ExitCode {
         let run = Run::new(&args.execve.run);
         let _trigger = args.execve.trigger.start();
         // ANCHOR: read
-        // One ring for all CPUs. The callback's return value matters: anything but 0 stops
+        // One ring for all CPUs. The callback's return value matters: a negative one stops
         // the poll.
         let mut builder = RingBufferBuilder::new();
         builder.add(&skel.maps.output, |bytes: &[u8]| {

@@ -10,8 +10,10 @@ use ebpf_support::needs::Hook;
 use ebpf_support::{Run, TracePipe};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 
+// ANCHOR: skeleton
 ebpf_support::skeleton!(hello);
 use hello::HelloSkelBuilder;
+// ANCHOR_END: skeleton
 
 /// Print "Hello World" to the trace pipe on every execve (Learning eBPF, chapter 2, “BCC's Hello World”, hello.py).
 ///

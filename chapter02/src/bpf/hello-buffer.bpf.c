@@ -14,7 +14,9 @@ struct {
 } output SEC(".maps");
 // ANCHOR_END: map
 
+// ANCHOR: message
 static const char message[12] = "Hello World";
+// ANCHOR_END: message
 
 // ANCHOR: hello
 SEC("ksyscall/execve")

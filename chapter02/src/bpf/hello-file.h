@@ -3,6 +3,7 @@
 #ifndef HELLO_FILE_H
 #define HELLO_FILE_H
 
+// ANCHOR: file_event_t
 struct file_event_t {
 	int pid;
 	int uid;
@@ -10,6 +11,7 @@ struct file_event_t {
 	char command[16];
 	char filename[256];
 };
+// ANCHOR_END: file_event_t
 
 // Makes the skeleton generate `types::file_event_t` for Rust (see hello-buffer.h).
 const volatile struct file_event_t file_event_for_user_space = {};

@@ -4,6 +4,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
+// ANCHOR: prog_array
 // BCC's BPF_PROG_ARRAY(syscall, 300). User space puts handler programs in it, keyed by
 // syscall number; 512 covers both x86_64 and arm64 numbering.
 struct {
@@ -12,14 +13,18 @@ struct {
 	__type(key, u32);
 	__type(value, u32);
 } syscall SEC(".maps");
+// ANCHOR_END: prog_array
 
+// ANCHOR: rodata
 // Syscall numbers differ per architecture, so user space sets these before loading.
 const volatile int timer_create_nr = -1;
 const volatile int timer_delete_nr = -1;
+// ANCHOR_END: rodata
 
+// ANCHOR: hello
 // A raw tracepoint's context holds the tracepoint's raw arguments; for sys_enter,
 // args[1] is the syscall number. As in the book, user space names the tracepoint when it
-// attaches (exercise 2.4 moves it into the section name).
+// attaches (exercise 4 moves it into the section name).
 SEC("raw_tp")
 int hello(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -30,7 +35,9 @@ int hello(struct bpf_raw_tracepoint_args *ctx)
 	bpf_printk("Another syscall: %d", opcode);
 	return 0;
 }
+// ANCHOR_END: hello
 
+// ANCHOR: targets
 // Tail-call targets must have the caller's program type, so they are raw tracepoint programs
 // too, loaded but not attached anywhere.
 SEC("raw_tp")
@@ -59,5 +66,6 @@ int ignore_opcode(void *ctx)
 {
 	return 0;
 }
+// ANCHOR_END: targets
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -16,4 +16,6 @@ int hello(void *ctx)
 }
 // ANCHOR_END: hello
 
+// ANCHOR: license
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
+// ANCHOR_END: license

@@ -1,0 +1,218 @@
+//! The chapters' tests in a lane: build their test binaries (and the doctor) for the lane's
+//! architecture on the host, run them in the guest, and read back what came of them.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+use super::catalogue::{Arch, Lane};
+use super::package::host_packages;
+use super::qemu::run_script;
+use crate::libtest::count_before;
+
+/// The example packages (chapter02, chapter03, …), whose tests run in the lanes.
+fn chapter_packages() -> Result<Vec<String>> {
+    let mut names: Vec<String> = fs::read_dir(crate::root())?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("chapter") && crate::root().join(n).join("Cargo.toml").exists())
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Builds the chapters' test binaries for `arch` and returns (package dir, executable) pairs.
+fn build_tests(arch: Arch) -> Result<TestBuild> {
+    let mut cargo = crate::cargo();
+    cargo.current_dir(crate::root()).args([
+        "test",
+        "--no-run",
+        "--message-format=json-render-diagnostics",
+    ]);
+    for package in chapter_packages()? {
+        cargo.args(["-p", &package]);
+    }
+    // The doctor (its tests, and its binary for the compatibility table) runs in the lanes too.
+    cargo.args(["-p", "doctor"]);
+    if !arch.is_host() {
+        let triple = arch.target_triple();
+        let env_triple = triple.replace('-', "_");
+        cargo
+            .args(["--target", triple])
+            .env(
+                format!("CARGO_TARGET_{}_LINKER", env_triple.to_uppercase()),
+                "aarch64-linux-gnu-gcc",
+            )
+            .env(format!("CC_{env_triple}"), "aarch64-linux-gnu-gcc")
+            .env("PKG_CONFIG_ALLOW_CROSS", "1")
+            .env("PKG_CONFIG_PATH", "/usr/lib/aarch64-linux-gnu/pkgconfig");
+    }
+    let output = cargo
+        .stderr(Stdio::inherit())
+        .output()
+        .context("building the tests")?;
+    if !output.status.success() {
+        bail!("building the tests for {} failed", arch.rust_name());
+    }
+    // Each compiler-artifact message of a test target names its executable and package.
+    let mut tests = Vec::new();
+    let mut doctor = None;
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        // A test executable is built with the test profile ("profile":{…"test":true}); the
+        // target's own "test" flag only says whether `cargo test` would test it.
+        let is_test = line
+            .split_once("\"profile\":{")
+            .and_then(|(_, profile)| profile.split('}').next())
+            .is_some_and(|profile| profile.contains("\"test\":true"));
+        if !is_test {
+            let doctor_binary =
+                line.contains("\"kind\":[\"bin\"],\"crate_types\":[\"bin\"],\"name\":\"doctor\"");
+            if doctor_binary {
+                doctor = json_string(line, "executable");
+            }
+            continue;
+        }
+        let (Some(executable), Some(manifest)) = (
+            json_string(line, "executable"),
+            json_string(line, "manifest_path"),
+        ) else {
+            continue;
+        };
+        let dir = Path::new(&manifest).parent().unwrap().to_path_buf();
+        tests.push((dir, PathBuf::from(executable)));
+    }
+    if tests.is_empty() {
+        bail!("cargo built no test binaries");
+    }
+    let doctor = doctor.context("cargo built no doctor binary")?;
+    Ok(TestBuild {
+        tests,
+        doctor: PathBuf::from(doctor),
+    })
+}
+
+/// The chapters' test binaries (with the folder each runs in) and the doctor.
+struct TestBuild {
+    tests: Vec<(PathBuf, PathBuf)>,
+    doctor: PathBuf,
+}
+
+/// The string value of `"key":"…"` in one line of cargo's JSON (paths have no quotes).
+fn json_string(line: &str, key: &str) -> Option<String> {
+    let start = line.find(&format!("\"{key}\":\""))? + key.len() + 4;
+    let end = line[start..].find('"')?;
+    Some(line[start..start + end].replace("\\\\", "\\"))
+}
+
+/// What the guest script prints before the kernel release, as `uname -r` gives it.
+const KERNEL_LINE: &str = "lane kernel: ";
+
+/// The outcome of the chapters' tests in one lane.
+pub struct LaneTests {
+    pub passed: u64,
+    pub failed: u64,
+    /// The doctor's findings on the lane's kernel, in the run's output folder (which the next
+    /// run of the lane replaces).
+    pub findings: PathBuf,
+    /// The kernel release the guest reported (`uname -r`), if it printed one.
+    #[expect(
+        dead_code,
+        reason = "reported for the caller, which does not show it yet"
+    )]
+    pub kernel_release: Option<String>,
+}
+
+/// Runs every chapter's tests inside `lane`, as CI would on the host. Fails when the lane
+/// could not run or the doctor left no findings there; failing tests are counted instead.
+pub fn run(lane: &Lane) -> Result<LaneTests> {
+    host_packages(lane.arch)?;
+    let build = build_tests(lane.arch)?;
+    // insta finds snapshots through `cargo metadata`; there is no cargo in the guest.
+    let mut script = format!(
+        "export CI=true INSTA_UPDATE=no RUST_BACKTRACE=0 HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin\n\
+         export INSTA_WORKSPACE_ROOT='{}'\n\
+         echo \"{KERNEL_LINE}$(uname -r) $(uname -m)\"\n\
+         failed=0\n",
+        crate::root().display()
+    );
+    script.push_str(&format!(
+        "'{}' --results /lane-out/doctor.txt >/lane-out/doctor.log 2>&1\n",
+        build.doctor.display()
+    ));
+    for (dir, executable) in &build.tests {
+        script.push_str(&format!(
+            "cd '{}' && '{}' --test-threads=2 >>/lane-out/tests.log 2>&1 || failed=1\n",
+            dir.display(),
+            executable.display()
+        ));
+    }
+    script.push_str("cat /lane-out/tests.log\nexit $failed\n");
+    let run = run_script(lane, &script, Duration::from_secs(20 * 60))?;
+    let log = fs::read_to_string(run.out_dir.join("tests.log")).unwrap_or_default();
+    let (mut passed, mut failed) = (0, 0);
+    for line in log.lines() {
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            passed += count_before(rest, " passed");
+            failed += count_before(rest, " failed");
+        }
+    }
+    if run.status != 0 && failed == 0 {
+        failed = 1;
+    }
+    let findings = run.out_dir.join("doctor.txt");
+    fs::metadata(&findings).with_context(|| {
+        let log = fs::read_to_string(run.out_dir.join("doctor.log")).unwrap_or_default();
+        format!(
+            "the doctor left no findings in the lane: {}",
+            log.lines().last().unwrap_or("(no output)")
+        )
+    })?;
+    Ok(LaneTests {
+        passed,
+        failed,
+        findings,
+        kernel_release: kernel_release(&run.console),
+    })
+}
+
+/// `lane kernel: 6.12.43+deb12-amd64 x86_64` on the console → `6.12.43+deb12-amd64`.
+fn kernel_release(console: &[String]) -> Option<String> {
+    console.iter().find_map(|line| {
+        let (_, rest) = line.split_once(KERNEL_LINE)?;
+        rest.split_whitespace().next().map(str::to_string)
+    })
+}
+
+// The unit tests sit in the module itself: a `tests` module in `tests` would stutter.
+
+#[test]
+fn reads_strings_from_cargo_messages() {
+    let line = r#"{"reason":"compiler-artifact","manifest_path":"/w/chapter02/Cargo.toml","executable":"/w/target/debug/deps/cli-1"}"#;
+    assert_eq!(
+        json_string(line, "executable").as_deref(),
+        Some("/w/target/debug/deps/cli-1")
+    );
+    assert_eq!(
+        json_string(line, "manifest_path").as_deref(),
+        Some("/w/chapter02/Cargo.toml")
+    );
+    assert_eq!(json_string(line, "missing"), None);
+}
+
+#[test]
+fn reads_the_kernel_release_from_the_console() {
+    let console = [
+        "Loading, please wait...".to_string(),
+        "lane kernel: 6.12.43+deb12-amd64 x86_64".to_string(),
+        "running 3 tests".to_string(),
+    ];
+    assert_eq!(
+        kernel_release(&console).as_deref(),
+        Some("6.12.43+deb12-amd64")
+    );
+    assert_eq!(kernel_release(&["lane kernel: ".to_string()]), None);
+    assert_eq!(kernel_release(&[]), None);
+}
