@@ -1,13 +1,9 @@
 // Every exercise's build script (and every solution's): compile src/bpf/*.bpf.c and generate
-// its skeleton. Headers shared by the exercises live in exercises/include/; chapter 2's own
-// headers (hello-buffer.h) are found too.
+// its skeleton. Chapter 2's headers (hello-buffer.h) are found too.
 use std::path::Path;
 
 fn main() {
     // Starters and solutions both sit two folders below the repository root.
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    ebpf_support::build::skeletons_with(&[
-        root.join("exercises/include"),
-        root.join("chapter02/src/bpf"),
-    ]);
+    ebpf_support::build::skeletons_with(&[root.join("chapter02/src/bpf")]);
 }

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-// Exercise 2.4 (Learning eBPF, chapter 2's exercises): hello-tail, attached without naming the
-// tracepoint in user space. Check with `cargo learn check ch02-4-auto-attach`.
+// Exercise 2.4: chapter02's hello-tail, attached by its section name.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
@@ -17,10 +16,11 @@ struct {
 const volatile int timer_create_nr = -1;
 const volatile int timer_delete_nr = -1;
 
-// TODO (exercise 2.4): the loader no longer attaches hello to sys_enter by name; it only
-// asks libbpf to attach every program whose section says where. Name the tracepoint in the
-// SEC() below so that libbpf attaches hello by itself, as BCC's RAW_TRACEPOINT_PROBE(sys_enter)
-// does. The tail-call targets must stay unattached.
+// A raw tracepoint's context holds the tracepoint's raw arguments; for sys_enter,
+// args[1] is the syscall number.
+// TODO (exercise 2.4): say in hello's section where it attaches, as BCC's
+// RAW_TRACEPOINT_PROBE(sys_enter) does, so that libbpf can attach it without src/main.rs
+// naming the tracepoint.
 SEC("raw_tp")
 int hello(struct bpf_raw_tracepoint_args *ctx)
 {

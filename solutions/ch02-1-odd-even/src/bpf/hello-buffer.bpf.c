@@ -1,26 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
-// Exercise 2.1 (Learning eBPF, chapter 2's exercises): adapt hello-buffer to send different trace
-// messages for odd and even process IDs. Check with `cargo learn check ch02-1-odd-even`.
+// Exercise 2.1, solved: chapter02's hello-buffer, with a message that depends on the process ID.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
-
-// struct data_t, which user space reads as chapter02::event::Data.
 #include "hello-buffer.h"
 
+// BCC's BPF_PERF_OUTPUT(output): one perf ring per CPU.
 struct {
 	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
 	__uint(key_size, sizeof(u32));
 	__uint(value_size, sizeof(u32));
 } output SEC(".maps");
 
+// Both are 12 bytes, like data.message, so that the copy never reads past the end of either.
 static const char even_message[12] = "Even pid";
 static const char odd_message[12] = "Odd pid";
 
-SEC("tp/syscalls/sys_enter_execve")
+// A tracepoint program; the loader attaches it to syscalls/sys_enter_execve.
+SEC("tp")
 int hello(void *ctx)
 {
 	struct data_t data = {};
 
+	// The upper 32 bits of pid_tgid hold the process ID (the kernel's tgid).
 	data.pid = bpf_get_current_pid_tgid() >> 32;
 	data.uid = bpf_get_current_uid_gid() & 0xFFFFFFFF;
 	bpf_get_current_comm(&data.command, sizeof(data.command));

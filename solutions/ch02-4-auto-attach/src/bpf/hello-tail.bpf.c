@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-// Exercise 2.4 (Learning eBPF, chapter 2's exercises): hello-tail, attached without naming the
-// tracepoint in user space. Check with `cargo learn check ch02-4-auto-attach`.
+// Exercise 2.4, solved: chapter02's hello-tail, attached by its section name.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
@@ -17,8 +16,10 @@ struct {
 const volatile int timer_create_nr = -1;
 const volatile int timer_delete_nr = -1;
 
-// The section name says where to attach, so libbpf attaches it by itself, like BCC's
-// RAW_TRACEPOINT_PROBE(sys_enter).
+// A raw tracepoint's context holds the tracepoint's raw arguments; for sys_enter,
+// args[1] is the syscall number.
+// BCC's RAW_TRACEPOINT_PROBE(sys_enter): the section says where hello attaches, so libbpf
+// attaches it by itself.
 SEC("raw_tp/sys_enter")
 int hello(struct bpf_raw_tracepoint_args *ctx)
 {

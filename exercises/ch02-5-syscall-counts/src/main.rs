@@ -1,0 +1,69 @@
+//! Exercise 2.5: chapter02's hello-map (src/bin/hello-map.rs) on every syscall, counting per
+//! syscall. The exercise is in the eBPF program, src/bpf/hello-map.bpf.c; this loader stays as
+//! it is.
+
+use std::collections::BTreeMap;
+use std::mem::MaybeUninit;
+use std::time::Duration;
+
+use anyhow::Context;
+use chapter02::counts::format_counts;
+use clap::Parser;
+use ebpf_support::{Run, RunArgs};
+use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
+use libbpf_rs::{MapCore, MapFlags};
+
+ebpf_support::skeleton!(hello_map);
+use hello_map::HelloMapSkelBuilder;
+
+/// Exercise 2.5 of Learning eBPF, chapter 2: hello-map on every syscall, counting per syscall.
+///
+/// Prints counter_table every interval, e.g. `ID 0: 931    ID 1: 420    ID 39: 77`.
+#[derive(Parser)]
+#[command(name = "ch02-5-syscall-counts")]
+struct Args {
+    /// Seconds between two printouts of the map.
+    #[arg(long, value_name = "SECS", default_value = "2", value_parser = clap::value_parser!(u64).range(1..))]
+    interval: u64,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+fn main() -> std::process::ExitCode {
+    ebpf_support::main(&chapter02::HELLO_MAP, |args: Args| {
+        ebpf_support::tracefs()?;
+        let mut object = MaybeUninit::uninit();
+        let open = HelloMapSkelBuilder::default().open(&mut object)?;
+        let mut skel = open.load()?;
+        // The section names the tracepoint, so libbpf attaches hello by itself.
+        skel.attach()
+            .context("attaching to raw_syscalls/sys_enter")?;
+        eprintln!(
+            "ch02-5-syscall-counts: attached; printing counter_table every {}s, Ctrl-C to stop",
+            args.interval
+        );
+
+        let run = Run::new(&args.run);
+        let counter_table = &skel.maps.counter_table;
+        while run.sleep(Duration::from_secs(args.interval)) {
+            let mut counts = BTreeMap::new();
+            for key in counter_table.keys() {
+                // An entry can disappear between the two calls; then there is nothing to show.
+                if let Some(value) = counter_table.lookup(&key, MapFlags::ANY)? {
+                    counts.insert(u64_from(&key)?, u64_from(&value)?);
+                }
+            }
+            if run.record() {
+                println!("{}", format_counts(&counts));
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The map's u64 keys and values, from the bytes the kernel copied out.
+fn u64_from(bytes: &[u8]) -> anyhow::Result<u64> {
+    Ok(u64::from_ne_bytes(
+        bytes.try_into().context("expected 8 bytes")?,
+    ))
+}
