@@ -84,7 +84,7 @@ fn records_findings_that_the_table_reads_back() {
             .success()
     );
     let mut text = std::fs::read_to_string(&findings).unwrap();
-    text.push_str("tests\tpassed\n");
+    text.push_str("tested\tchapter02\thello\tpassed\n");
     std::fs::write(&findings, text).unwrap();
     let table = dir.join("table.md");
     let status = Command::new(DOCTOR)
@@ -104,7 +104,65 @@ fn records_findings_that_the_table_reads_back() {
     let expected = if has(Capability::Ksyscall) {
         "proven (ksyscall kprobe)"
     } else {
-        "fallback: tracepoint syscalls/sys_enter_execve"
+        "proven with the fallback: tracepoint syscalls/sys_enter_execve"
     };
     assert!(hello.contains(expected), "{hello}");
+    let untested = table
+        .lines()
+        .find(|l| l.starts_with("| chapter02 hello-map |"))
+        .expect(&table);
+    assert!(untested.contains("not tested there"), "{untested}");
+}
+
+/// A chapter the doctor has never heard of: a package folder with one binary, which describes
+/// itself when asked. The doctor's table lists it with no edit to the doctor or xtask.
+#[test]
+fn the_table_finds_an_example_of_any_chapter() {
+    let repo = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("any-chapter");
+    let _ = std::fs::remove_dir_all(&repo);
+    let bin_dir = repo.join("target/debug");
+    for dir in ["xtask", "exercises", "chapter99/src/bin", "target/debug"] {
+        std::fs::create_dir_all(repo.join(dir)).unwrap();
+    }
+    std::fs::write(repo.join("Cargo.toml"), "[workspace]\n").unwrap();
+    std::fs::write(repo.join("chapter99/Cargo.toml"), "[package]\n").unwrap();
+    std::fs::write(repo.join("chapter99/src/bin/hello-later.rs"), "").unwrap();
+    // What `ebpf_support::main` prints for `--describe`, from a stand-in binary.
+    let description = "example\tchapter99\thello-later\ttracing\n\
+                       needs\tBtf\n\
+                       hook\traw_tp\tsys_enter\n";
+    let binary = bin_dir.join("hello-later");
+    std::fs::write(
+        &binary,
+        format!(
+            "#!/bin/sh\nprintf '{}'\n",
+            description.replace('\t', "\\t").replace('\n', "\\n")
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let findings = repo.join("here.txt");
+    std::fs::write(
+        &findings,
+        "kernel\t6.18.0 x86_64\ncapability\tBtf\tyes\tpresent\n\
+         capability\tRawTracepoint\tyes\tworks\ntested\tchapter99\thello-later\tpassed\n",
+    )
+    .unwrap();
+    let table = repo.join("table.md");
+    let output = Command::new(DOCTOR)
+        .env("LEARNING_EBPF_BIN_DIR", &bin_dir)
+        .args(["table", "--column"])
+        .arg(format!("here={}", findings.display()))
+        .arg("--output")
+        .arg(&table)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let table = std::fs::read_to_string(&table).unwrap();
+    std::fs::remove_dir_all(&repo).unwrap();
+    assert!(
+        table.contains("| chapter99 hello-later | proven (raw tracepoint) |"),
+        "{table}"
+    );
 }

@@ -5,12 +5,15 @@
 //! commits them to compat/ and writes the table (COMPATIBILITY.md, and the same table in
 //! README.md). The test run fails when the committed table no longer follows from the committed
 //! findings and the examples' declared needs, or when a lane's kernel now answers differently.
-//! The host column is kept but not compared: it depends on the machine that runs the tests.
+//! The host column is kept but not compared: it depends on the machine that runs the tests,
+//! so it names the machine and the date of the run it came from.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+use ebpf_support::needs::{Capability, Example};
 
 use crate::lanes::catalogue::LANES;
 
@@ -43,18 +46,49 @@ pub fn forget(column: &str) -> Result<()> {
     Ok(())
 }
 
-/// Adds the outcome of that kernel's tests to its findings.
-pub fn record_tests(column: &str, passed: bool) -> Result<()> {
+/// Adds to that kernel's findings the outcome of each example's own tests there (examples
+/// whose tests did not run there get no line), and where and when the run was made.
+pub fn record_tests(
+    column: &str,
+    examples: &[(&Example, Option<bool>)],
+    measured: &str,
+) -> Result<()> {
     let path = findings_file(column);
     let mut text = std::fs::read_to_string(&path)
         .with_context(|| format!("no findings in {}", path.display()))?;
-    text.push_str(if passed {
-        "tests\tpassed\n"
-    } else {
-        "tests\tfailed\n"
-    });
+    for (example, outcome) in examples {
+        if let Some(passed) = outcome {
+            let result = if *passed { "passed" } else { "failed" };
+            text.push_str(&format!(
+                "tested\t{}\t{}\t{result}\n",
+                example.package, example.name
+            ));
+        }
+    }
+    text.push_str(&format!("measured\t{measured}\n"));
     std::fs::write(path, text)?;
     Ok(())
+}
+
+/// Which capabilities a column's findings say the kernel has: `None` for a capability that
+/// was never probed there.
+pub fn capabilities(column: &str) -> Result<impl Fn(Capability) -> Option<bool>> {
+    let path = findings_file(column);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("no findings in {}", path.display()))?;
+    let found: Vec<(String, bool)> = text
+        .lines()
+        .filter_map(|line| match line.split('\t').collect::<Vec<_>>()[..] {
+            ["capability", name, available, ..] => Some((name.to_string(), available == "yes")),
+            _ => None,
+        })
+        .collect();
+    Ok(move |capability: Capability| {
+        found
+            .iter()
+            .find(|(name, _)| *name == format!("{capability:?}"))
+            .map(|(_, available)| *available)
+    })
 }
 
 /// The doctor, as built for the host.
@@ -99,15 +133,61 @@ fn compose(from: &Path, output: &Path) -> Result<()> {
     crate::run_status(&mut doctor)
 }
 
-/// The findings that must not change while the table stays the same: capability and test
-/// lines (the exact kernel release changes with every Debian update).
-fn stable_findings(path: &Path) -> Vec<String> {
+/// What a kernel answered that must not change while the table stays the same: its
+/// capability lines (the exact kernel release changes with every Debian update, and a quick
+/// run tests fewer examples than a full one).
+fn capability_findings(path: &Path) -> Result<BTreeSet<String>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("no findings in {}", path.display()))?;
+    Ok(text
+        .lines()
+        .filter(|l| l.starts_with("capability\t"))
+        .map(str::to_string)
+        .collect())
+}
+
+/// The examples whose tests ran in a findings file, with their outcome.
+fn tested(path: &Path) -> BTreeMap<String, String> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
-        .filter(|l| !l.starts_with("kernel\t"))
-        .map(str::to_string)
+        .filter_map(|line| match line.split('\t').collect::<Vec<_>>()[..] {
+            ["tested", package, name, result] => {
+                Some((format!("{package} {name}"), result.to_string()))
+            }
+            _ => None,
+        })
         .collect()
+}
+
+/// How this run's findings of one lane differ from the committed ones, one line each: a
+/// capability answered differently (either way), or an example whose tests ran in both and
+/// came out differently.
+fn differences(lane: &str, now: &Path, committed: &Path) -> Result<Vec<String>> {
+    let (now_found, before) = (capability_findings(now)?, capability_findings(committed)?);
+    let show = |line: &String| line.replace('\t', " ");
+    let mut problems: Vec<String> = now_found
+        .difference(&before)
+        .map(|l| format!("{lane} now finds: {}", show(l)))
+        .chain(
+            before
+                .difference(&now_found)
+                .map(|l| format!("{lane} no longer finds: {}", show(l))),
+        )
+        .collect();
+    let committed_tests = tested(committed);
+    for (example, result) in tested(now) {
+        match committed_tests.get(&example) {
+            Some(before) if *before == result => {}
+            Some(before) => problems.push(format!(
+                "{lane}: the tests of {example} {result}, and the table says they {before}"
+            )),
+            None => problems.push(format!(
+                "{lane}: the tests of {example} {result}, and the table has no result for it there"
+            )),
+        }
+    }
+    Ok(problems)
 }
 
 /// Fails when the committed table is stale: it no longer follows from the committed findings
@@ -129,14 +209,10 @@ pub fn check_fresh() -> Result<()> {
         }
     }
     for lane in LANES {
-        let now = stable_findings(&findings_file(lane.name));
-        let before = stable_findings(&committed_dir().join(format!("{}.txt", lane.name)));
-        for line in now.iter().filter(|l| !before.contains(l)) {
-            problems.push(format!(
-                "{} now finds: {}",
-                lane.name,
-                line.replace('\t', " ")
-            ));
+        let committed = committed_dir().join(format!("{}.txt", lane.name));
+        match differences(lane.name, &findings_file(lane.name), &committed) {
+            Ok(found) => problems.extend(found),
+            Err(e) => problems.push(format!("{e:#}")),
         }
     }
     if !problems.is_empty() {
@@ -183,6 +259,36 @@ pub fn write() -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn findings_are_compared_both_ways_and_tests_where_both_ran() {
+        let dir = std::env::temp_dir().join(format!("xtask-compat-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (now, before) = (dir.join("now.txt"), dir.join("before.txt"));
+        std::fs::write(
+            &before,
+            "kernel\t6.1.0-1 x86_64\ncapability\tBtf\tyes\tpresent\n\
+             capability\tJit\tyes\tenabled (1)\ntested\tchapter02\thello\tpassed\n\
+             tested\tchapter02\thello-map\tpassed\n",
+        )
+        .unwrap();
+        std::fs::write(
+            &now,
+            "kernel\t6.1.0-2 x86_64\ncapability\tBtf\tyes\tpresent\n\
+             tested\tchapter02\thello\tfailed\n",
+        )
+        .unwrap();
+        let problems = super::differences("lane", &now, &before).unwrap();
+        assert_eq!(
+            problems,
+            [
+                "lane no longer finds: capability Jit yes enabled (1)",
+                "lane: the tests of chapter02 hello failed, and the table says they passed",
+            ]
+        );
+        assert!(super::differences("lane", &dir.join("missing.txt"), &before).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn finds_the_table_between_the_markers() {
         let readme = format!(

@@ -1,9 +1,9 @@
 //! `cargo learn`: the reader's way through the exercises, in the spirit of rustlings.
 //!
-//! Each exercise is a package in exercises/ (its own workspace and target directory) with a
-//! TODO in its eBPF program; the solved twin of that program is in solutions/. Both run one
-//! check, exercises/checks/NAME.rs, which loads the program on the kernel and tests what the
-//! book asks for.
+//! Each exercise is a package in exercises/ (its own workspace and target directory): a copy of
+//! the chapter's example with TODOs in its loader (src/main.rs), its eBPF program, or both; the
+//! solved twin is in solutions/. Both run one check, exercises/checks/NAME.rs, which loads the
+//! program on the kernel and tests what the book asks for.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -231,6 +231,17 @@ pub use ebpf_support::EXERCISE_CHECK_FAILED as CHECK_FAILED_MARKER;
 /// Builds the package's check, then runs it. With `show`, the compiler's errors, or else the
 /// check's own report, are printed when it ends.
 pub fn check(workspace: &Path, name: &str, show: bool) -> Result<Outcome> {
+    check_with(workspace, name, show, &[])
+}
+
+/// `check`, with more environment for the build and the run (the proof uses it to build a
+/// broken starter).
+pub fn check_with(
+    workspace: &Path,
+    name: &str,
+    show: bool,
+    env: &[(&str, &str)],
+) -> Result<Outcome> {
     let manifest = workspace.join("Cargo.toml");
     let (built, output) = output_of(
         crate::cargo()
@@ -242,7 +253,8 @@ pub fn check(workspace: &Path, name: &str, show: bool) -> Result<Outcome> {
                 "--manifest-path",
             ])
             .arg(&manifest)
-            .args(["-p", name, "--test", "check", "--no-run"]),
+            .args(["-p", name, "--test", "check", "--no-run"])
+            .envs(env.iter().copied()),
         false,
     )?;
     if !built {
@@ -265,7 +277,8 @@ pub fn check(workspace: &Path, name: &str, show: bool) -> Result<Outcome> {
                 "--",
                 "--nocapture",
                 "--test-threads=1",
-            ]),
+            ])
+            .envs(env.iter().copied()),
         show,
     )?;
     Ok(match run {

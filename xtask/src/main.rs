@@ -6,6 +6,7 @@ mod cpio;
 mod lanes;
 mod learn;
 mod libtest;
+mod mutants;
 mod setup;
 mod test;
 mod vmlinux;
@@ -47,7 +48,13 @@ enum Task {
         /// Run only the tests of one kernel lane (see `cargo xtask vm list`).
         #[arg(long)]
         lane: Option<String>,
+        /// Run every example's tests in the lanes, not only what the host cannot prove (and a
+        /// smoke test of each chapter): what `cargo xtask compat` should record.
+        #[arg(long)]
+        full_lanes: bool,
     },
+    /// Build each example's declared mutants and prove that its tests fail on each.
+    Mutants,
     /// Exercises: list them with your progress, check one, or show a hint (alias: cargo learn).
     #[command(subcommand)]
     Learn(learn::Learn),
@@ -93,12 +100,15 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Task::Setup { book } => setup::run(setup::Needs { book }),
         Task::Run { args } => setup::run(setup::Needs::default()).and_then(|()| run_example(&args)),
-        Task::Test { lane } => test::run(test::Scope { lane }),
+        Task::Test { lane, full_lanes } => test::run(test::Scope { lane, full_lanes }),
+        Task::Mutants => mutants::command(),
         Task::Learn(command) => learn::run(command),
         Task::Book => setup::run(setup::Needs { book: true }).and_then(|()| book::build()),
         Task::Vmlinux { lane } => vmlinux::generate(lane.as_deref()),
         Task::Vm(vm) => run_vm(vm),
         Task::Doctor => setup::run(setup::Needs::default()).and_then(|()| {
+            // The doctor lists the examples that the chapters' binaries describe.
+            build_examples()?;
             run_status(
                 cargo()
                     .current_dir(root())
@@ -170,6 +180,23 @@ pub fn root() -> PathBuf {
         })
     })
     .clone()
+}
+
+/// Builds every chapter's binaries.
+fn build_examples() -> Result<()> {
+    run_status(
+        cargo()
+            .current_dir(root())
+            .args(["build", "--quiet", "--workspace", "--bins"]),
+    )
+}
+
+/// Every example of every chapter, as its own binary describes it (see
+/// `ebpf_support::catalogue`).
+pub fn examples() -> Result<Vec<ebpf_support::needs::Example>> {
+    build_examples()?;
+    ebpf_support::catalogue::examples(&root(), &root().join("target/debug"))
+        .map_err(anyhow::Error::msg)
 }
 
 /// The cargo that runs this xtask, so every step uses the pinned toolchain.

@@ -1,21 +1,23 @@
-//! `cargo xtask test`: the README's test command and what CI runs. Every step runs even when
-//! an earlier one failed, and the last line sums up.
+//! `cargo xtask test`: the README's test command and what CI runs. Every phase runs even when
+//! an earlier one failed; the run ends with the time each phase took and a summary line.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use ebpf_support::needs::Example;
 
 use crate::lanes;
 use crate::learn::{self, Outcome};
-use crate::libtest::count_before;
+use crate::libtest::{count_before, example_outcome, outcomes};
 
 #[derive(Default)]
 struct Tally {
     passed: u64,
     failed: u64,
     failures: Vec<String>,
+    phases: Vec<(String, Duration)>,
 }
 
 impl Tally {
@@ -29,57 +31,101 @@ impl Tally {
             }
         }
     }
+
+    /// Runs one phase under a heading and notes how long it took.
+    fn phase<T>(&mut self, title: &str, body: impl FnOnce(&mut Tally) -> T) -> T {
+        println!("\n==== {title} ====");
+        let started = Instant::now();
+        let result = body(self);
+        self.phases.push((title.to_string(), started.elapsed()));
+        result
+    }
 }
 
-/// What `cargo xtask test` runs: everything, or one kernel lane alone.
+/// What `cargo xtask test` runs: everything, or one kernel lane alone; the lanes prove only
+/// what the host cannot (plus a smoke test of each chapter), or with `full_lanes` everything.
 pub struct Scope {
     pub lane: Option<String>,
+    pub full_lanes: bool,
+}
+
+/// What the host's part of the run found out, for the lanes and the table.
+struct HostRun {
+    examples: Vec<Example>,
+    /// Tests that skipped for want of a privilege or a kernel feature, with the reason.
+    skipped: Vec<String>,
 }
 
 pub fn run(scope: Scope) -> Result<()> {
     let started = Instant::now();
-    crate::setup::run(crate::setup::Needs {
-        book: scope.lane.is_none(),
-    })?;
     let mut tally = Tally::default();
-    let lanes = match &scope.lane {
-        Some(name) => vec![lanes::find(name)?],
+    tally.phase("set-up", |_| {
+        crate::setup::run(crate::setup::Needs {
+            book: scope.lane.is_none(),
+        })
+    })?;
+    let (lanes, host) = match &scope.lane {
+        Some(name) => (vec![lanes::find(name)?], None),
         None => {
             // Findings of an earlier run must not stand in for a column that fails now.
             let _ = std::fs::remove_dir_all(crate::compat::dir());
-            host_steps(&mut tally);
-            lanes::LANES.to_vec()
+            let host = host_phases(&mut tally);
+            (lanes::LANES.to_vec(), host)
         }
     };
+    let examples = match &host {
+        Some(host) => host.examples.clone(),
+        None => crate::examples()?,
+    };
+    let only = if scope.full_lanes {
+        None
+    } else {
+        Some(lane_scope(&examples)?)
+    };
     for lane in &lanes {
-        section(&format!("kernel lane {}", lane.name));
-        match test_lane(lane) {
-            Ok(result) => {
-                println!(
-                    "lane {}: {} passed, {} failed",
-                    lane.name, result.passed, result.failed
-                );
-                tally.passed += result.passed;
-                tally.failed += result.failed;
-                if result.failed > 0 {
-                    tally.failures.push(format!("lane {}", lane.name));
+        tally.phase(
+            &format!("kernel lane {}", lane.name),
+            |tally| match test_lane(lane, &examples, only.as_deref()) {
+                Ok(result) => {
+                    println!(
+                        "lane {}: {} passed, {} failed",
+                        lane.name, result.passed, result.failed
+                    );
+                    tally.passed += result.passed;
+                    tally.failed += result.failed;
+                    if result.failed > 0 {
+                        tally.failures.push(format!("lane {}", lane.name));
+                    }
                 }
-            }
-            Err(e) => tally.step(&format!("lane {}", lane.name), Err(e)),
-        }
-    }
-    if scope.lane.is_none() {
-        section("compatibility table");
-        tally.step(
-            "compatibility table is current",
-            crate::compat::check_fresh(),
+                Err(e) => tally.step(&format!("lane {}", lane.name), Err(e)),
+            },
         );
     }
+    if scope.lane.is_none() {
+        tally.phase("compatibility table", |tally| {
+            tally.step(
+                "compatibility table is current",
+                crate::compat::check_fresh(),
+            )
+        });
+    }
 
-    println!(
-        "\nxtask test finished in {:.0}s",
-        started.elapsed().as_secs_f64()
-    );
+    println!("\nTime per phase:");
+    for (phase, took) in &tally.phases {
+        println!("  {phase:<40} {:>6.0}s", took.as_secs_f64());
+    }
+    println!("  {:<40} {:>6.0}s", "all", started.elapsed().as_secs_f64());
+    if let Some(host) = host.filter(|h| !h.skipped.is_empty()) {
+        println!(
+            "\n{} tests skipped, so this run proves nothing for the table:",
+            host.skipped.len()
+        );
+        for skip in &host.skipped {
+            println!("  {skip}");
+        }
+        tally.failures.push("skipped tests".into());
+        tally.failed += 1;
+    }
     // The line CI reads: test cases plus steps.
     println!("summary: {} passed, {} failed", tally.passed, tally.failed);
     if tally.failed > 0 {
@@ -88,78 +134,176 @@ pub fn run(scope: Scope) -> Result<()> {
     Ok(())
 }
 
-/// Runs the chapters' tests in `lane` and records the doctor's findings there and the tests'
-/// outcome for the compatibility table (a failed run leaves no findings).
-fn test_lane(lane: &lanes::Lane) -> Result<lanes::tests::LaneTests> {
+/// The test-name prefixes a quick lane run covers: every example whose book hook the host
+/// lacks, and a smoke test (the first example) of each chapter whose examples the host proves.
+fn lane_scope(examples: &[Example]) -> Result<Vec<String>> {
+    let host_has = crate::compat::capabilities("host")?;
+    let mut prefixes = Vec::new();
+    let mut smoked = Vec::new();
+    for example in examples {
+        if example.needs_lanes(|c| host_has(c) == Some(true)) {
+            prefixes.push(example.test_prefix());
+        } else if !smoked.contains(&example.package) {
+            smoked.push(example.package);
+            prefixes.push(example.test_prefix());
+        }
+    }
+    Ok(prefixes)
+}
+
+/// Runs the chapters' tests in `lane` and records the doctor's findings there and each
+/// example's outcome for the compatibility table (a failed run leaves no findings).
+fn test_lane(
+    lane: &lanes::Lane,
+    examples: &[Example],
+    only: Option<&[String]>,
+) -> Result<lanes::tests::LaneTests> {
     crate::compat::forget(lane.name)?;
-    let result = lanes::tests::run(lane)?;
+    let result = lanes::tests::run(lane, only)?;
+    let promised = lane.promised_version();
+    match &result.kernel_release {
+        Some(release) if release.starts_with(&format!("{promised}.")) => {}
+        other => bail!(
+            "lane {} booted kernel {}, not a {promised} kernel",
+            lane.name,
+            other.as_deref().unwrap_or("(none reported)")
+        ),
+    }
     std::fs::copy(&result.findings, crate::compat::findings_file(lane.name))
         .with_context(|| format!("copying {}", result.findings.display()))?;
-    crate::compat::record_tests(lane.name, result.failed == 0)?;
+    let tested: Vec<(&Example, Option<bool>)> = examples
+        .iter()
+        .map(|e| (e, example_outcome(&result.outcomes, &e.test_prefix())))
+        .collect();
+    let release = result.kernel_release.as_deref().unwrap_or_default();
+    crate::compat::record_tests(lane.name, &tested, &format!("kernel {release}"))?;
     Ok(result)
 }
 
 /// Everything that runs on the host: format, clippy, the tests, the doctor, the exercise
-/// proofs, the book.
-fn host_steps(tally: &mut Tally) {
+/// proofs, the mutants, the book. `None` when the tests did not run far enough to describe
+/// the examples.
+fn host_phases(tally: &mut Tally) -> Option<HostRun> {
     let workspaces = [
         crate::root(),
         learn::exercises_dir(),
         learn::solutions_dir(),
     ];
-    section("format");
-    for workspace in &workspaces {
-        let result = crate::run_status(
-            crate::cargo()
-                .current_dir(workspace)
-                .args(["fmt", "--all", "--check"]),
-        );
-        tally.step("cargo fmt --check", result);
-    }
-    section("clippy");
-    for workspace in &workspaces {
-        let clippy = [
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--quiet",
-            "--",
-            "-D",
-            "warnings",
-        ];
+    tally.phase("format and clippy", |tally| {
+        for workspace in &workspaces {
+            let result = crate::run_status(
+                crate::cargo()
+                    .current_dir(workspace)
+                    .args(["fmt", "--all", "--check"]),
+            );
+            tally.step("cargo fmt --check", result);
+        }
+        for workspace in &workspaces {
+            let clippy = [
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--quiet",
+                "--",
+                "-D",
+                "warnings",
+            ];
+            tally.step(
+                "cargo clippy",
+                crate::run_status(crate::cargo().current_dir(workspace).args(clippy)),
+            );
+        }
+    });
+    tally.phase("build", |tally| {
         tally.step(
-            "cargo clippy",
-            crate::run_status(crate::cargo().current_dir(workspace).args(clippy)),
+            "cargo build",
+            crate::run_status(crate::cargo().current_dir(crate::root()).args([
+                "test",
+                "--workspace",
+                "--no-run",
+                "--quiet",
+            ])),
+        )
+    });
+    let skip_log = crate::root().join("target/skipped-tests.txt");
+    let _ = std::fs::remove_file(&skip_log);
+    let log = tally.phase("tests on this kernel", |tally| {
+        let result = cargo_test(
+            tally,
+            crate::cargo()
+                .current_dir(crate::root())
+                .env("LEARNING_EBPF_SKIP_LOG", &skip_log)
+                .args(["test", "--workspace"]),
         );
-    }
-    section("tests on the kernel");
-    let result = cargo_test(
-        tally,
-        crate::cargo()
-            .current_dir(crate::root())
-            .args(["test", "--workspace"]),
-    );
-    let passed = result.is_ok();
-    tally.step("cargo test --workspace", result);
-    section("doctor");
-    let result =
-        crate::compat::probe_host().and_then(|()| crate::compat::record_tests("host", passed));
-    tally.step("doctor on this host", result);
-    section("exercise proofs");
-    let result = prove_exercises(tally);
-    tally.step("exercise proofs", result);
-    section("book");
-    tally.step("book", crate::book::build());
+        let log = result.as_ref().map(|(_, log)| log.clone()).ok();
+        tally.step("cargo test --workspace", result.map(|_| ()));
+        log
+    });
+    let skipped: Vec<String> = std::fs::read_to_string(&skip_log)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let examples = match crate::examples() {
+        Ok(examples) => examples,
+        Err(e) => {
+            tally.step("describing the examples", Err(e));
+            return None;
+        }
+    };
+    tally.phase("doctor", |tally| {
+        let results = outcomes(log.as_deref().unwrap_or_default());
+        let tested: Vec<(&Example, Option<bool>)> = examples
+            .iter()
+            // A run with skips proves nothing.
+            .map(|e| (e, example_outcome(&results, &e.test_prefix())))
+            .filter(|(_, outcome)| skipped.is_empty() || *outcome == Some(false))
+            .collect();
+        let result = crate::compat::probe_host()
+            .and_then(|()| crate::compat::record_tests("host", &tested, &this_machine()));
+        tally.step("doctor on this host", result);
+    });
+    tally.phase("exercise proofs", |tally| {
+        let result = prove_exercises(tally);
+        tally.step("exercise proofs", result);
+    });
+    tally.phase("mutants", |tally| {
+        if log.is_none() || !skipped.is_empty() {
+            tally.step(
+                "mutants",
+                Err(anyhow::anyhow!(
+                    "not run: the tests must pass, with nothing skipped, before a failure on a mutant means anything"
+                )),
+            );
+            return;
+        }
+        match crate::mutants::run_all(&examples) {
+            Ok((caught, _)) => tally.passed += caught,
+            Err(e) => tally.step("mutants", Err(e)),
+        }
+    });
+    tally.phase("book", |tally| tally.step("book", crate::book::build()));
+    Some(HostRun { examples, skipped })
 }
 
-fn section(title: &str) {
-    println!("\n==== {title} ====");
+/// The machine and the date of this run, for the host column of the table.
+fn this_machine() -> String {
+    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+    let host = read("/proc/sys/kernel/hostname");
+    let date = Command::new("date")
+        .arg("+%Y-%m-%d")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    format!("measured on {}, {}", host.trim(), date.trim())
 }
 
 /// Runs cargo test, echoing its output and adding its per-binary results to the tally.
-fn cargo_test(tally: &mut Tally, command: &mut Command) -> Result<()> {
+/// Returns the output, whose per-test lines tell which examples passed.
+fn cargo_test(tally: &mut Tally, command: &mut Command) -> Result<((), String)> {
     command.stdout(Stdio::piped());
     let mut child = command.spawn().context("starting cargo test")?;
+    let mut log = String::new();
     for line in BufReader::new(child.stdout.take().unwrap()).lines() {
         let line = line?;
         println!("{line}");
@@ -167,16 +311,19 @@ fn cargo_test(tally: &mut Tally, command: &mut Command) -> Result<()> {
             tally.passed += count_before(rest, " passed");
             tally.failed += count_before(rest, " failed");
         }
+        log.push_str(&line);
+        log.push('\n');
     }
     let status = child.wait()?;
     if !status.success() {
         bail!("cargo test failed ({status})");
     }
-    Ok(())
+    Ok(((), log))
 }
 
 /// Every check must fail on its starter because the asked behaviour is missing (not because
-/// it does not build) and pass on its solution.
+/// it does not build, load or attach) and pass on its solution. And the proof itself must
+/// reject a starter that the verifier rejects.
 fn prove_exercises(tally: &mut Tally) -> Result<()> {
     let exercises = learn::all()?;
     if exercises.is_empty() {
@@ -184,8 +331,7 @@ fn prove_exercises(tally: &mut Tally) -> Result<()> {
     }
     for exercise in &exercises {
         let name = &exercise.name;
-        let verdict = prove(name);
-        match verdict {
+        match prove(name) {
             Ok(()) => tally.passed += 1,
             Err(why) => {
                 eprintln!("{name}: {why}");
@@ -194,13 +340,30 @@ fn prove_exercises(tally: &mut Tally) -> Result<()> {
             }
         }
     }
+    tally.step(
+        "the proof rejects a starter that does not load",
+        proof_rejects_a_starter_that_does_not_load(),
+    );
     Ok(())
 }
 
 /// One exercise: the starter must be reported "not solved" by its check, and the solution
 /// must pass the same check.
 fn prove(name: &str) -> Result<(), String> {
-    match learn::check(&learn::exercises_dir(), name, false).map_err(|e| format!("{e:#}"))? {
+    prove_starter(name, &[])?;
+    match learn::check(&learn::solutions_dir(), name, false).map_err(|e| format!("{e:#}"))? {
+        Outcome::Passed => {
+            println!("{name}: solution passes its check");
+            Ok(())
+        }
+        other => Err(format!("solution does not pass: {other:?}")),
+    }
+}
+
+fn prove_starter(name: &str, env: &[(&str, &str)]) -> Result<(), String> {
+    match learn::check_with(&learn::exercises_dir(), name, false, env)
+        .map_err(|e| format!("{e:#}"))?
+    {
         Outcome::NotSolved(text) => {
             let reason: Vec<&str> = text
                 .lines()
@@ -212,20 +375,44 @@ fn prove(name: &str) -> Result<(), String> {
                 "{name}: starter fails its check as it should:\n  {}",
                 reason.join("\n  ").trim()
             );
-        }
-        Outcome::CouldNotRun(text) => {
-            return Err(format!("starter failed for another reason:\n{text}"));
-        }
-        Outcome::BuildFailed(text) => return Err(format!("starter does not build:\n{text}")),
-        Outcome::Passed => {
-            return Err("starter passes its check, so the check proves nothing".into());
-        }
-    }
-    match learn::check(&learn::solutions_dir(), name, false).map_err(|e| format!("{e:#}"))? {
-        Outcome::Passed => {
-            println!("{name}: solution passes its check");
             Ok(())
         }
-        other => Err(format!("solution does not pass: {other:?}")),
+        Outcome::CouldNotRun(text) => Err(format!(
+            "the check could not run on the starter (it must build, load and attach, then miss the asked behaviour):\n{}",
+            text.lines()
+                .rev()
+                .take(12)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<Vec<_>>()
+                .join("\n")
+        )),
+        Outcome::BuildFailed(text) => Err(format!("starter does not build:\n{text}")),
+        Outcome::Passed => Err("starter passes its check, so the check proves nothing".into()),
+    }
+}
+
+/// Builds exercise 2.1's starter with a change the verifier rejects (a read past the event on
+/// the stack) and requires the proof to fail on it as "could not run".
+fn proof_rejects_a_starter_that_does_not_load() -> Result<()> {
+    const NAME: &str = "ch02-1-odd-even";
+    let send = "bpf_perf_event_output(ctx, &output, BPF_F_CURRENT_CPU, &data, sizeof(data));";
+    let broken =
+        "bpf_perf_event_output(ctx, &output, BPF_F_CURRENT_CPU, &data, sizeof(data) + 64);";
+    let values = [NAME, "hello-buffer.bpf.c", send, broken];
+    let env: Vec<(&str, &str)> = ebpf_support::needs::MUTANT_VARS
+        .into_iter()
+        .zip(values)
+        .collect();
+    match prove_starter(NAME, &env) {
+        Err(why) if why.starts_with("the check could not run") => {
+            println!("a starter the verifier rejects fails the proof, as it should");
+            Ok(())
+        }
+        Err(why) => bail!("the broken starter failed the proof for another reason: {why}"),
+        Ok(()) => {
+            bail!("a starter the verifier rejects was counted as failing for the right reason")
+        }
     }
 }

@@ -86,6 +86,17 @@ pub const LANES: &[Lane] = &[
     },
 ];
 
+impl Lane {
+    /// The kernel version the lane's name promises: `debian-6.12-arm64` → `6.12`.
+    pub fn promised_version(&self) -> &'static str {
+        self.name
+            .trim_start_matches("debian-")
+            .split('-')
+            .next()
+            .unwrap_or_default()
+    }
+}
+
 pub fn find(name: &str) -> Result<Lane> {
     LANES
         .iter()

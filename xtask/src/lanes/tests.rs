@@ -118,16 +118,15 @@ pub struct LaneTests {
     /// run of the lane replaces).
     pub findings: PathBuf,
     /// The kernel release the guest reported (`uname -r`), if it printed one.
-    #[expect(
-        dead_code,
-        reason = "reported for the caller, which does not show it yet"
-    )]
     pub kernel_release: Option<String>,
+    /// Every test that ran, with whether it passed.
+    pub outcomes: Vec<(String, bool)>,
 }
 
-/// Runs every chapter's tests inside `lane`, as CI would on the host. Fails when the lane
-/// could not run or the doctor left no findings there; failing tests are counted instead.
-pub fn run(lane: &Lane) -> Result<LaneTests> {
+/// Runs the chapters' tests inside `lane`, as CI would on the host: all of them, or only those
+/// whose names start with one of `only` (the doctor's own tests always run). Fails when the
+/// lane could not run or the doctor failed there; failing tests are counted instead.
+pub fn run(lane: &Lane, only: Option<&[String]>) -> Result<LaneTests> {
     host_packages(lane.arch)?;
     let build = build_tests(lane.arch)?;
     // insta finds snapshots through `cargo metadata`; there is no cargo in the guest.
@@ -139,12 +138,28 @@ pub fn run(lane: &Lane) -> Result<LaneTests> {
         crate::root().display()
     );
     script.push_str(&format!(
-        "'{}' --results /lane-out/doctor.txt >/lane-out/doctor.log 2>&1\n",
+        "'{}' --results /lane-out/doctor.txt >/lane-out/doctor.log 2>&1\n\
+         echo $? >/lane-out/doctor.status\n",
         build.doctor.display()
     ));
     for (dir, executable) in &build.tests {
+        let is_chapter = dir
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("chapter"));
+        let filters = match only {
+            Some(prefixes) if is_chapter => {
+                if prefixes.is_empty() {
+                    continue;
+                }
+                prefixes
+                    .iter()
+                    .map(|p| format!(" '{p}'"))
+                    .collect::<String>()
+            }
+            _ => String::new(),
+        };
         script.push_str(&format!(
-            "cd '{}' && '{}' --test-threads=2 >>/lane-out/tests.log 2>&1 || failed=1\n",
+            "cd '{}' && '{}' --test-threads=2{filters} >>/lane-out/tests.log 2>&1 || failed=1\n",
             dir.display(),
             executable.display()
         ));
@@ -163,18 +178,21 @@ pub fn run(lane: &Lane) -> Result<LaneTests> {
         failed = 1;
     }
     let findings = run.out_dir.join("doctor.txt");
-    fs::metadata(&findings).with_context(|| {
+    let doctor_status = fs::read_to_string(run.out_dir.join("doctor.status")).unwrap_or_default();
+    if doctor_status.trim() != "0" || !findings.is_file() {
         let log = fs::read_to_string(run.out_dir.join("doctor.log")).unwrap_or_default();
-        format!(
-            "the doctor left no findings in the lane: {}",
+        bail!(
+            "the doctor failed in the lane (exit status {}): {}",
+            doctor_status.trim(),
             log.lines().last().unwrap_or("(no output)")
-        )
-    })?;
+        );
+    }
     Ok(LaneTests {
         passed,
         failed,
         findings,
         kernel_release: kernel_release(&run.console),
+        outcomes: crate::libtest::outcomes(&log),
     })
 }
 
