@@ -7,12 +7,12 @@ use std::process::Command;
 use anyhow::{Result, bail};
 
 pub fn build() -> Result<()> {
-    let book = crate::root().join("book");
+    let book = crate::workspace::root().join("book");
     let problems = broken_includes(&book.join("src"))?;
     if !problems.is_empty() {
         bail!("broken includes in the book:\n  {}", problems.join("\n  "));
     }
-    crate::run_status(Command::new(crate::setup::mdbook()).arg("build").arg(&book))?;
+    crate::workspace::run_status(Command::new(crate::setup::mdbook()).arg("build").arg(&book))?;
     println!("book: built {}", book.join("build/index.html").display());
     Ok(())
 }

@@ -22,12 +22,12 @@ const README_END: &str = "<!-- compatibility table: end -->";
 
 /// This run's findings.
 pub fn dir() -> PathBuf {
-    crate::root().join("target/compat")
+    crate::workspace::root().join("target/compat")
 }
 
 /// The committed findings the table is made from.
 fn committed_dir() -> PathBuf {
-    crate::root().join("compat")
+    crate::workspace::root().join("compat")
 }
 
 fn columns() -> impl Iterator<Item = &'static str> {
@@ -93,12 +93,12 @@ pub fn capabilities(column: &str) -> Result<impl Fn(Capability) -> Option<bool>>
 
 /// The doctor, as built for the host.
 fn host_doctor() -> Result<PathBuf> {
-    crate::run_status(
-        crate::cargo()
-            .current_dir(crate::root())
+    crate::workspace::run_status(
+        crate::workspace::cargo()
+            .current_dir(crate::workspace::root())
             .args(["build", "--quiet", "-p", "doctor"]),
     )?;
-    Ok(crate::root().join("target/debug/doctor"))
+    Ok(crate::workspace::root().join("target/debug/doctor"))
 }
 
 /// Runs the doctor on this host (through the same runner as the tests, so with the same
@@ -106,8 +106,8 @@ fn host_doctor() -> Result<PathBuf> {
 pub fn probe_host() -> Result<()> {
     forget("host")?;
     let doctor = host_doctor()?;
-    crate::run_status(
-        Command::new(crate::root().join(".cargo/run-as-root"))
+    crate::workspace::run_status(
+        Command::new(crate::workspace::root().join(".cargo/run-as-root"))
             .arg(doctor)
             .arg("--results")
             .arg(findings_file("host")),
@@ -130,7 +130,7 @@ fn compose(from: &Path, output: &Path) -> Result<()> {
             .arg("--column")
             .arg(format!("{column}={}", file.display()));
     }
-    crate::run_status(&mut doctor)
+    crate::workspace::run_status(&mut doctor)
 }
 
 /// What a kernel answered that must not change while the table stays the same: its
@@ -197,8 +197,8 @@ pub fn check_fresh() -> Result<()> {
     compose(&committed_dir(), &regenerated)?;
     let table = std::fs::read_to_string(&regenerated)?;
     let committed =
-        std::fs::read_to_string(crate::root().join("COMPATIBILITY.md")).unwrap_or_default();
-    let readme = std::fs::read_to_string(crate::root().join("README.md"))?;
+        std::fs::read_to_string(crate::workspace::root().join("COMPATIBILITY.md")).unwrap_or_default();
+    let readme = std::fs::read_to_string(crate::workspace::root().join("README.md"))?;
     let mut problems = Vec::new();
     if committed != table || readme_table(&readme).map(str::trim) != Some(table.trim()) {
         problems.push(
@@ -238,10 +238,10 @@ pub fn write() -> Result<()> {
         std::fs::copy(&file, committed_dir().join(format!("{column}.txt")))
             .with_context(|| format!("no findings for {column}: run `cargo xtask test` first"))?;
     }
-    let path = crate::root().join("COMPATIBILITY.md");
+    let path = crate::workspace::root().join("COMPATIBILITY.md");
     compose(&committed_dir(), &path)?;
     let table = std::fs::read_to_string(&path)?;
-    let readme_path = crate::root().join("README.md");
+    let readme_path = crate::workspace::root().join("README.md");
     let readme = std::fs::read_to_string(&readme_path)?;
     let (Some(start), Some(end)) = (readme.find(README_BEGIN), readme.find(README_END)) else {
         bail!("README.md has no {README_BEGIN} … {README_END} section");

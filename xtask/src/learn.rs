@@ -49,11 +49,11 @@ impl Exercise {
 }
 
 pub fn exercises_dir() -> PathBuf {
-    crate::root().join("exercises")
+    crate::workspace::root().join("exercises")
 }
 
 pub fn solutions_dir() -> PathBuf {
-    crate::root().join("solutions")
+    crate::workspace::root().join("solutions")
 }
 
 /// Every exercise, in book order (the directory names start with the chapter and number).
@@ -244,7 +244,7 @@ pub fn check_with(
 ) -> Result<Outcome> {
     let manifest = workspace.join("Cargo.toml");
     let (built, output) = output_of(
-        crate::cargo()
+        crate::workspace::cargo()
             .current_dir(workspace)
             .args([
                 "test",
@@ -265,7 +265,7 @@ pub fn check_with(
         return Ok(Outcome::BuildFailed(errors));
     }
     let run = output_of(
-        crate::cargo()
+        crate::workspace::cargo()
             .current_dir(workspace)
             .args(["test", "--manifest-path"])
             .arg(&manifest)

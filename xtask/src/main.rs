@@ -10,12 +10,13 @@ mod mutants;
 mod setup;
 mod test;
 mod vmlinux;
+mod workspace;
 
-use std::path::PathBuf;
-use std::process::{Command, ExitCode};
-use std::sync::OnceLock;
+use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
+
+use crate::workspace::{cargo, root, run_status};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -108,7 +109,7 @@ fn main() -> ExitCode {
         Task::Vm(vm) => run_vm(vm),
         Task::Doctor => setup::run(setup::Needs::default()).and_then(|()| {
             // The doctor lists the examples that the chapters' binaries describe.
-            build_examples()?;
+            workspace::build_examples()?;
             run_status(
                 cargo()
                     .current_dir(root())
@@ -158,59 +159,6 @@ fn run_example(args: &[String]) -> Result<()> {
     let status = cargo().arg("run").args(args).current_dir(root()).status()?;
     if !status.success() {
         bail!("cargo run {} failed ({status})", args.join(" "));
-    }
-    Ok(())
-}
-
-/// The repository this xtask works on: the one around the current directory, found at run time.
-/// (Where xtask was compiled says nothing: a copied checkout can reuse the original's build.)
-/// Without one, xtask stops with a one-line error.
-pub fn root() -> PathBuf {
-    static ROOT: OnceLock<PathBuf> = OnceLock::new();
-    ROOT.get_or_init(|| {
-        let here = std::env::current_dir().unwrap_or_default();
-        ebpf_support::catalogue::find_root(&here).unwrap_or_else(|| {
-            eprintln!(
-                "xtask: {} is not inside the Learning eBPF repository \
-                 (no folder above it has a workspace Cargo.toml, exercises/ and xtask/): \
-                 run cargo from inside your checkout",
-                here.display()
-            );
-            std::process::exit(1)
-        })
-    })
-    .clone()
-}
-
-/// Builds every chapter's binaries.
-fn build_examples() -> Result<()> {
-    run_status(
-        cargo()
-            .current_dir(root())
-            .args(["build", "--quiet", "--workspace", "--bins"]),
-    )
-}
-
-/// Every example of every chapter, as its own binary describes it (see
-/// `ebpf_support::catalogue`).
-pub fn examples() -> Result<Vec<ebpf_support::needs::Example>> {
-    build_examples()?;
-    ebpf_support::catalogue::examples(&root(), &root().join("target/debug"))
-        .map_err(anyhow::Error::msg)
-}
-
-/// The cargo that runs this xtask, so every step uses the pinned toolchain.
-pub fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-}
-
-/// Runs a command with inherited output, failing if it fails.
-pub fn run_status(command: &mut Command) -> Result<()> {
-    let status = command
-        .status()
-        .with_context(|| format!("starting {command:?}"))?;
-    if !status.success() {
-        bail!("{command:?} failed ({status})");
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use ebpf_support::needs::{Example, MUTANT_VARS, Mutant};
 
 /// Mutants build in a target folder of their own, so that the workspace's build stays as it is.
 fn target_dir() -> std::path::PathBuf {
-    crate::root().join("target/mutants")
+    crate::workspace::root().join("target/mutants")
 }
 
 /// What became of one mutant.
@@ -26,9 +26,9 @@ pub enum Verdict {
 pub fn run(example: &Example, mutant: &Mutant) -> Result<Verdict> {
     let values = [example.package, mutant.file, mutant.from, mutant.to];
     let cargo = |args: &[&str]| {
-        let mut command = crate::cargo();
+        let mut command = crate::workspace::cargo();
         command
-            .current_dir(crate::root())
+            .current_dir(crate::workspace::root())
             .args(["test", "-p", example.package, "--profile", "mutants"])
             .arg("--target-dir")
             .arg(target_dir())
@@ -115,7 +115,7 @@ pub fn run_all(examples: &[Example]) -> Result<(u64, u64)> {
 /// `cargo xtask mutants`: the examples are those the workspace's binaries describe.
 pub fn command() -> Result<()> {
     crate::setup::run(crate::setup::Needs::default())?;
-    let (caught, _) = run_all(&crate::examples()?)?;
+    let (caught, _) = run_all(&crate::workspace::examples()?)?;
     println!("{caught} mutants caught");
     Ok(())
 }

@@ -75,7 +75,7 @@ pub fn run(scope: Scope) -> Result<()> {
     };
     let examples = match &host {
         Some(host) => host.examples.clone(),
-        None => crate::examples()?,
+        None => crate::workspace::examples()?,
     };
     let only = if scope.full_lanes {
         None
@@ -185,14 +185,14 @@ fn test_lane(
 /// the examples.
 fn host_phases(tally: &mut Tally) -> Option<HostRun> {
     let workspaces = [
-        crate::root(),
+        crate::workspace::root(),
         learn::exercises_dir(),
         learn::solutions_dir(),
     ];
     tally.phase("format and clippy", |tally| {
         for workspace in &workspaces {
-            let result = crate::run_status(
-                crate::cargo()
+            let result = crate::workspace::run_status(
+                crate::workspace::cargo()
                     .current_dir(workspace)
                     .args(["fmt", "--all", "--check"]),
             );
@@ -210,14 +210,14 @@ fn host_phases(tally: &mut Tally) -> Option<HostRun> {
             ];
             tally.step(
                 "cargo clippy",
-                crate::run_status(crate::cargo().current_dir(workspace).args(clippy)),
+                crate::workspace::run_status(crate::workspace::cargo().current_dir(workspace).args(clippy)),
             );
         }
     });
     tally.phase("build", |tally| {
         tally.step(
             "cargo build",
-            crate::run_status(crate::cargo().current_dir(crate::root()).args([
+            crate::workspace::run_status(crate::workspace::cargo().current_dir(crate::workspace::root()).args([
                 "test",
                 "--workspace",
                 "--no-run",
@@ -225,13 +225,13 @@ fn host_phases(tally: &mut Tally) -> Option<HostRun> {
             ])),
         )
     });
-    let skip_log = crate::root().join("target/skipped-tests.txt");
+    let skip_log = crate::workspace::root().join("target/skipped-tests.txt");
     let _ = std::fs::remove_file(&skip_log);
     let log = tally.phase("tests on this kernel", |tally| {
         let result = cargo_test(
             tally,
-            crate::cargo()
-                .current_dir(crate::root())
+            crate::workspace::cargo()
+                .current_dir(crate::workspace::root())
                 .env("LEARNING_EBPF_SKIP_LOG", &skip_log)
                 .args(["test", "--workspace"]),
         );
@@ -244,7 +244,7 @@ fn host_phases(tally: &mut Tally) -> Option<HostRun> {
         .lines()
         .map(str::to_string)
         .collect();
-    let examples = match crate::examples() {
+    let examples = match crate::workspace::examples() {
         Ok(examples) => examples,
         Err(e) => {
             tally.step("describing the examples", Err(e));

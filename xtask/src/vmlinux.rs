@@ -31,7 +31,7 @@ pub fn generate(lane: Option<&str>) -> Result<()> {
 }
 
 fn write_header(arch: &str, btf: &Path) -> Result<()> {
-    let dir = crate::root().join("vmlinux").join(arch);
+    let dir = crate::workspace::root().join("vmlinux").join(arch);
     std::fs::create_dir_all(&dir)?;
     let output = Command::new("bpftool")
         .args(["btf", "dump", "file"])

@@ -6,12 +6,12 @@ mod privileges;
 mod run;
 mod trace_pipe;
 
-pub use cli::{ExecTrigger, RunArgs, main, program_name};
+pub use cli::{ExecTrigger, main, program_name};
 pub use hooks::{attach_to, choose_hook};
 pub use kernel::{Check, check, has, missing};
 pub use libbpf_log::LoadError;
 pub use privileges::{Privilege, require};
-pub use run::Run;
+pub use run::{Run, RunArgs};
 pub use trace_pipe::{TraceLine, TracePipe, tracefs};
 
 /// A C string from an eBPF event (`char command[16]`: eBPF's `char` is signed), up to its NUL.

@@ -5,7 +5,8 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::cli::RunArgs;
+use anyhow::Result;
+
 
 static STOP_REQUESTED: AtomicBool = AtomicBool::new(false);
 
@@ -45,6 +46,36 @@ pub(crate) fn catch_signals() {
             }
         }
     });
+}
+
+/// The longest `--timeout`: a year is more than any run needs.
+const MAX_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// `--count`, `--timeout` and `--verbose`, flattened into every long-running example.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct RunArgs {
+    /// Stop after N events (or N reports, for examples that print periodically).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+    /// Stop after SECS seconds.
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub timeout: Option<Duration>,
+    /// Show libbpf's log as it happens (the verifier's log of a rejected program is shown anyway).
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    match text
+        .parse::<f64>()
+        .ok()
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+    {
+        Some(duration) if !duration.is_zero() && duration <= MAX_TIMEOUT => Ok(duration),
+        _ => Err(format!(
+            "`{text}` is not a positive number of seconds (at most a year)"
+        )),
+    }
 }
 
 /// Tracks when a run should end.

@@ -138,7 +138,7 @@ fn module_depends(bytes: &[u8]) -> Vec<String> {
 /// The guest's /init: load modules, build the overlay root, run the script in it, report its
 /// exit status and power off.
 fn init_script(arch: Arch, interactive: bool) -> String {
-    let workspace = crate::root();
+    let workspace = crate::workspace::root();
     let workspace = workspace.display();
     // An arm64 guest cannot run the host's x86_64 /usr/bin, so busybox stands in for it.
     let arm64_userland = if arch.is_host() {

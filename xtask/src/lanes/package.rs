@@ -21,7 +21,7 @@ pub struct KernelFiles {
 
 /// Where the lanes keep their downloads, unpacked packages and runs.
 pub(super) fn cache_dir() -> PathBuf {
-    crate::root().join("target/lanes")
+    crate::workspace::root().join("target/lanes")
 }
 
 /// Installs what booting a lane of `arch` needs on the host (QEMU, busybox, and for arm64 the
@@ -158,7 +158,7 @@ fn unpack_package(package: &str, arch: Arch, dir: &Path) -> Result<()> {
     let mut apt = Command::new("apt-get");
     apt.args(["download", "-q", "-o", "APT::Sandbox::User=root", &wanted])
         .current_dir(&download);
-    crate::run_status(&mut apt)?;
+    crate::workspace::run_status(&mut apt)?;
     let deb = fs::read_dir(&download)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| {
@@ -168,7 +168,7 @@ fn unpack_package(package: &str, arch: Arch, dir: &Path) -> Result<()> {
         .with_context(|| format!("apt-get download left no {package}_*.deb"))?;
     let _ = fs::remove_dir_all(dir);
     fs::create_dir_all(dir)?;
-    crate::run_status(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(dir))?;
+    crate::workspace::run_status(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(dir))?;
     fs::remove_dir_all(&download)?;
     Ok(())
 }

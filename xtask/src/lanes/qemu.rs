@@ -183,7 +183,7 @@ pub fn shell(lane: &Lane) -> Result<()> {
         lane.name,
         kernel.package,
         kernel.release,
-        crate::root().display()
+        crate::workspace::root().display()
     );
     let status = qemu_command(lane, &kernel, &initrd, &out)
         .status()

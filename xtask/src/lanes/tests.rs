@@ -15,10 +15,10 @@ use crate::libtest::count_before;
 
 /// The example packages (chapter02, chapter03, …), whose tests run in the lanes.
 fn chapter_packages() -> Result<Vec<String>> {
-    let mut names: Vec<String> = fs::read_dir(crate::root())?
+    let mut names: Vec<String> = fs::read_dir(crate::workspace::root())?
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("chapter") && crate::root().join(n).join("Cargo.toml").exists())
+        .filter(|n| n.starts_with("chapter") && crate::workspace::root().join(n).join("Cargo.toml").exists())
         .collect();
     names.sort();
     Ok(names)
@@ -26,8 +26,8 @@ fn chapter_packages() -> Result<Vec<String>> {
 
 /// Builds the chapters' test binaries for `arch` and returns (package dir, executable) pairs.
 fn build_tests(arch: Arch) -> Result<TestBuild> {
-    let mut cargo = crate::cargo();
-    cargo.current_dir(crate::root()).args([
+    let mut cargo = crate::workspace::cargo();
+    cargo.current_dir(crate::workspace::root()).args([
         "test",
         "--no-run",
         "--message-format=json-render-diagnostics",
@@ -135,7 +135,7 @@ pub fn run(lane: &Lane, only: Option<&[String]>) -> Result<LaneTests> {
          export INSTA_WORKSPACE_ROOT='{}'\n\
          echo \"{KERNEL_LINE}$(uname -r) $(uname -m)\"\n\
          failed=0\n",
-        crate::root().display()
+        crate::workspace::root().display()
     );
     script.push_str(&format!(
         "'{}' --results /lane-out/doctor.txt >/lane-out/doctor.log 2>&1\n\
