@@ -5,7 +5,6 @@
 //! `doctor --results FILE` also records the findings; `doctor table` turns the records of the
 //! host and of every kernel lane into the compatibility table.
 
-mod netlink;
 mod probes;
 mod table;
 
@@ -39,9 +38,6 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         output: PathBuf,
     },
-    /// (internal) The XDP-on-veth probe, run in a network namespace of its own.
-    #[command(hide = true)]
-    ProbeXdp,
 }
 
 /// Every example of every chapter, each described by its own binary beside this one
@@ -130,7 +126,6 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Some(Command::Table { columns, output }) => table::write(&columns, &output),
-        Some(Command::ProbeXdp) => return probes::xdp_in_private_namespace(),
         None => report(cli.results),
     };
     match result {
@@ -188,7 +183,7 @@ fn report(results: Option<PathBuf>) -> anyhow::Result<()> {
                 format!("unknown ({} was not probed)", capability.name())
             }
         };
-        println!("  {:<10} {:<18} {line}", example.package, example.name);
+        println!("  {:<10} {:<24} {line}", example.package, example.name);
     }
     println!("\nWhat it means:");
     for f in findings.iter().filter(|f| !f.available) {

@@ -3,8 +3,8 @@
 
 use std::mem::MaybeUninit;
 use std::path::Path;
-use std::process::{Command, ExitCode};
 
+use ebpf_support::lab::Lab;
 use ebpf_support::needs::Capability;
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 
@@ -52,59 +52,18 @@ pub fn kernel() -> String {
 pub fn all() -> Vec<Finding> {
     // libbpf explains refusals at length; the findings carry the errno instead.
     libbpf_rs::set_print(None);
-    let capabilities = effective_capabilities();
-    Capability::ALL
-        .iter()
-        .map(|&c| probe(c, capabilities))
-        .collect()
+    Capability::ALL.iter().map(|&c| probe(c)).collect()
 }
 
-fn probe(capability: Capability, caps: u64) -> Finding {
+/// One capability: first what the running kernel shows without loading anything (the same
+/// check the examples make), then, for a program type that check cannot rule out, a real load
+/// and attach.
+fn probe(capability: Capability) -> Finding {
     use Capability as C;
-    let file = |path: &str| {
-        std::fs::read_to_string(path)
-            .map(|s| s.trim().to_string())
-            .map_err(|e| e.to_string())
-    };
+    if let Some(check) = ebpf_support::check(capability) {
+        return finding(capability, check.how, check.result);
+    }
     match capability {
-        C::Btf => finding(
-            capability,
-            "looked for /sys/kernel/btf/vmlinux",
-            if Path::new("/sys/kernel/btf/vmlinux").exists() {
-                Ok("present".into())
-            } else {
-                Err("missing".into())
-            },
-        ),
-        C::Jit => finding(
-            capability,
-            "read /proc/sys/net/core/bpf_jit_enable",
-            file("/proc/sys/net/core/bpf_jit_enable").and_then(|v| match v.as_str() {
-                "1" | "2" => Ok(format!("enabled ({v})")),
-                other => Err(format!("disabled ({other})")),
-            }),
-        ),
-        C::Tracefs => finding(
-            capability,
-            "looked for trace_pipe, mounting tracefs if needed",
-            ebpf_support::tracefs()
-                .map(|p| format!("at {}", p.display()))
-                .map_err(|e| format!("{e:#}")),
-        ),
-        C::Bpffs => finding(
-            capability,
-            "looked for bpf in /proc/filesystems",
-            file("/proc/filesystems").and_then(|list| {
-                let known = list
-                    .lines()
-                    .any(|l| l.split_whitespace().last() == Some("bpf"));
-                if known {
-                    Ok("the kernel offers it".into())
-                } else {
-                    Err("not in /proc/filesystems".into())
-                }
-            }),
-        ),
         C::Tracepoint => program(capability, "probe_tracepoint", "syscalls/sys_enter_getpid"),
         C::RawTracepoint => program(capability, "probe_raw_tracepoint", "sys_enter"),
         C::Kprobe => program(capability, "probe_kprobe", "vfs_read"),
@@ -121,40 +80,12 @@ fn probe(capability: Capability, caps: u64) -> Finding {
             "attached an XDP program to a veth pair in a private network namespace",
             xdp_on_veth(),
         ),
-        C::CapBpf => cap(capability, caps, 39),
-        C::CapPerfmon => cap(capability, caps, 38),
-        C::CapNetAdmin => cap(capability, caps, 12),
-        C::UnprivilegedBpf => finding(
-            capability,
-            "read /proc/sys/kernel/unprivileged_bpf_disabled",
-            file("/proc/sys/kernel/unprivileged_bpf_disabled").and_then(|v| match v.as_str() {
-                "0" => Ok("allowed (0)".into()),
-                other => Err(format!("disabled ({other})")),
-            }),
+        other => finding(
+            other,
+            "no probe",
+            Err("this doctor has no probe for it".into()),
         ),
     }
-}
-
-fn effective_capabilities() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("CapEff:"))
-        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
-        .unwrap_or(0)
-}
-
-fn cap(capability: Capability, caps: u64, bit: u32) -> Finding {
-    let has = caps & (1 << bit) != 0;
-    finding(
-        capability,
-        "read CapEff in /proc/self/status",
-        if has {
-            Ok("effective".into())
-        } else {
-            Err("not effective (run as root)".into())
-        },
-    )
 }
 
 /// Mount points of file systems of type `fstype`.
@@ -287,56 +218,36 @@ fn hint(capability: Capability, error: String) -> String {
     }
 }
 
-/// Runs `doctor probe-xdp` as a child, which builds its lab in a network namespace that dies
-/// with it: nothing is left on the host's interfaces.
+/// Attaches an XDP program to one end of a veth pair in a lab: private network namespaces
+/// that vanish with the lab, so nothing touches the host's interfaces.
 fn xdp_on_veth() -> Result<String, String> {
-    let output = Command::new("/proc/self/exe")
-        .arg("probe-xdp")
-        .output()
-        .map_err(|e| e.to_string())?;
-    let said = String::from_utf8_lossy(&output.stderr).trim().to_string();
-    if output.status.success() {
-        Ok("works".into())
-    } else {
-        Err(said)
-    }
+    let lab = Lab::pair().map_err(|e| e.to_string())?;
+    let node = lab.node("a");
+    let ifindex = node.iface.ifindex as i32;
+    // The kernel looks the ifindex up in the namespace of the attaching thread.
+    node.netns
+        .run(|| load_and_attach_xdp(ifindex))
+        .map_err(|e| e.to_string())?
 }
 
-/// The child's side: a private network namespace, a veth pair, an XDP program on one end.
-pub fn xdp_in_private_namespace() -> ExitCode {
-    let fail = |why: String| {
-        eprintln!("{why}");
-        ExitCode::FAILURE
-    };
-    libbpf_rs::set_print(None);
-    // SAFETY: unshare on the calling (only) thread.
-    if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
-        return fail(format!(
-            "unshare(CLONE_NEWNET) failed: {}",
-            std::io::Error::last_os_error()
-        ));
-    }
-    if let Err(e) = crate::netlink::create_veth("doctor0", "doctor1") {
-        return fail(format!("creating a veth pair failed: {e}"));
-    }
-    // SAFETY: a NUL-terminated constant name.
-    let ifindex = unsafe { libc::if_nametoindex(c"doctor0".as_ptr()) };
+fn load_and_attach_xdp(ifindex: i32) -> Result<String, String> {
     let mut object = MaybeUninit::uninit();
-    let Ok(mut open) = ProbesSkelBuilder::default().open(&mut object) else {
-        return fail("open failed".into());
-    };
+    let mut open = ProbesSkelBuilder::default()
+        .open(&mut object)
+        .map_err(|e| format!("open failed: {e}"))?;
     for mut program in open.open_object_mut().progs_mut() {
         let keep = program.name() == "probe_xdp";
         program.set_autoload(keep);
     }
-    let skel = match open.load() {
-        Ok(skel) => skel,
-        Err(e) => return fail(format!("load refused: {}", errno_name(&e))),
-    };
-    match skel.progs.probe_xdp.attach_xdp(ifindex as i32) {
-        Ok(_link) => ExitCode::SUCCESS,
-        Err(e) => fail(format!("attach failed: {}", errno_name(&e))),
-    }
+    let skel = open
+        .load()
+        .map_err(|e| format!("load refused: {}", errno_name(&e)))?;
+    let _link = skel
+        .progs
+        .probe_xdp
+        .attach_xdp(ifindex)
+        .map_err(|e| format!("attach failed: {}", errno_name(&e)))?;
+    Ok("works".into())
 }
 
 /// The findings as lines of `capability<TAB>name<TAB>yes|no<TAB>detail`, after a `kernel` line.

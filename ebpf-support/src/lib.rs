@@ -10,6 +10,9 @@ pub mod build;
 pub mod catalogue;
 pub mod needs;
 
+#[cfg(feature = "lab")]
+pub mod lab;
+
 #[cfg(feature = "runtime")]
 mod runtime;
 #[cfg(feature = "runtime")]

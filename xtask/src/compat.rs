@@ -196,8 +196,8 @@ pub fn check_fresh() -> Result<()> {
     let regenerated = dir().join("COMPATIBILITY.from-committed.md");
     compose(&committed_dir(), &regenerated)?;
     let table = std::fs::read_to_string(&regenerated)?;
-    let committed =
-        std::fs::read_to_string(crate::workspace::root().join("COMPATIBILITY.md")).unwrap_or_default();
+    let committed = std::fs::read_to_string(crate::workspace::root().join("COMPATIBILITY.md"))
+        .unwrap_or_default();
     let readme = std::fs::read_to_string(crate::workspace::root().join("README.md"))?;
     let mut problems = Vec::new();
     if committed != table || readme_table(&readme).map(str::trim) != Some(table.trim()) {

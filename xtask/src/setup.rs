@@ -194,7 +194,13 @@ fn install_mdbook() -> Result<()> {
         return Ok(());
     }
     eprintln!("setup: installing mdbook {MDBOOK_VERSION} with cargo install (a few minutes, once)");
-    run_status(crate::workspace::cargo().args(["install", "mdbook", "--locked", "--version", MDBOOK_VERSION]))
+    run_status(crate::workspace::cargo().args([
+        "install",
+        "mdbook",
+        "--locked",
+        "--version",
+        MDBOOK_VERSION,
+    ]))
 }
 
 /// What booting a lane needs on the host: QEMU for the lane's architecture and a static

@@ -210,19 +210,22 @@ fn host_phases(tally: &mut Tally) -> Option<HostRun> {
             ];
             tally.step(
                 "cargo clippy",
-                crate::workspace::run_status(crate::workspace::cargo().current_dir(workspace).args(clippy)),
+                crate::workspace::run_status(
+                    crate::workspace::cargo()
+                        .current_dir(workspace)
+                        .args(clippy),
+                ),
             );
         }
     });
     tally.phase("build", |tally| {
         tally.step(
             "cargo build",
-            crate::workspace::run_status(crate::workspace::cargo().current_dir(crate::workspace::root()).args([
-                "test",
-                "--workspace",
-                "--no-run",
-                "--quiet",
-            ])),
+            crate::workspace::run_status(
+                crate::workspace::cargo()
+                    .current_dir(crate::workspace::root())
+                    .args(["test", "--workspace", "--no-run", "--quiet"]),
+            ),
         )
     });
     let skip_log = crate::workspace::root().join("target/skipped-tests.txt");

@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
-
 static STOP_REQUESTED: AtomicBool = AtomicBool::new(false);
 
 /// A signal set of `signals`.

@@ -17,7 +17,14 @@ use crate::cpio::Archive;
 pub(super) const EXIT_MARKER: &str = "lane-exit-status:";
 
 /// Modules the initramfs loads (with what they depend on), unless the kernel has them built in.
-const BOOT_MODULES: &[&str] = &["9pnet_virtio", "9p", "virtio_pci", "overlay", "veth"];
+const BOOT_MODULES: &[&str] = &[
+    "9pnet_virtio",
+    "9p",
+    "virtio_pci",
+    "overlay",
+    "veth",
+    "bridge",
+];
 
 impl KernelFiles {
     fn modules_dir(&self) -> PathBuf {

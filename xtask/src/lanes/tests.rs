@@ -18,7 +18,9 @@ fn chapter_packages() -> Result<Vec<String>> {
     let mut names: Vec<String> = fs::read_dir(crate::workspace::root())?
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("chapter") && crate::workspace::root().join(n).join("Cargo.toml").exists())
+        .filter(|n| {
+            n.starts_with("chapter") && crate::workspace::root().join(n).join("Cargo.toml").exists()
+        })
         .collect();
     names.sort();
     Ok(names)
