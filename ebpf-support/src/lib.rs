@@ -9,6 +9,7 @@ pub mod build;
 
 pub mod catalogue;
 pub mod needs;
+pub mod skips;
 
 #[cfg(feature = "lab")]
 pub mod lab;

@@ -238,9 +238,17 @@ fn host_phases(tally: &mut Tally) -> Option<HostRun> {
                 .env("LEARNING_EBPF_SKIP_LOG", &skip_log)
                 .args(["test", "--workspace"]),
         );
-        let log = result.as_ref().map(|(_, log)| log.clone()).ok();
-        tally.step("cargo test --workspace", result.map(|_| ()));
-        log
+        match result {
+            Ok((passed, log)) => {
+                let failed = (!passed).then(|| anyhow::anyhow!("some tests failed"));
+                tally.step("cargo test --workspace", failed.map_or(Ok(()), Err));
+                Some((passed, log))
+            }
+            Err(e) => {
+                tally.step("cargo test --workspace", Err(e));
+                None
+            }
+        }
     });
     let skipped: Vec<String> = std::fs::read_to_string(&skip_log)
         .unwrap_or_default()
@@ -255,7 +263,7 @@ fn host_phases(tally: &mut Tally) -> Option<HostRun> {
         }
     };
     tally.phase("doctor", |tally| {
-        let results = outcomes(log.as_deref().unwrap_or_default());
+        let results = outcomes(log.as_ref().map_or("", |(_, log)| log));
         let tested: Vec<(&Example, Option<bool>)> = examples
             .iter()
             // A run with skips proves nothing.
@@ -271,7 +279,7 @@ fn host_phases(tally: &mut Tally) -> Option<HostRun> {
         tally.step("exercise proofs", result);
     });
     tally.phase("mutants", |tally| {
-        if log.is_none() || !skipped.is_empty() {
+        if !log.as_ref().is_some_and(|(passed, _)| *passed) || !skipped.is_empty() {
             tally.step(
                 "mutants",
                 Err(anyhow::anyhow!(
@@ -302,8 +310,8 @@ fn this_machine() -> String {
 }
 
 /// Runs cargo test, echoing its output and adding its per-binary results to the tally.
-/// Returns the output, whose per-test lines tell which examples passed.
-fn cargo_test(tally: &mut Tally, command: &mut Command) -> Result<((), String)> {
+/// Returns whether it passed, and the output, whose per-test lines tell which examples passed.
+fn cargo_test(tally: &mut Tally, command: &mut Command) -> Result<(bool, String)> {
     command.stdout(Stdio::piped());
     let mut child = command.spawn().context("starting cargo test")?;
     let mut log = String::new();
@@ -318,10 +326,7 @@ fn cargo_test(tally: &mut Tally, command: &mut Command) -> Result<((), String)> 
         log.push('\n');
     }
     let status = child.wait()?;
-    if !status.success() {
-        bail!("cargo test failed ({status})");
-    }
-    Ok(((), log))
+    Ok((status.success(), log))
 }
 
 /// Every check must fail on its starter because the asked behaviour is missing (not because

@@ -11,9 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::*;
 
-/// True when the lab can be built here. Outside CI a missing privilege skips the test with a
-/// printed reason (and a line in `$LEARNING_EBPF_SKIP_LOG`, which `cargo xtask test` lists);
-/// with `CI=true` it fails the test instead.
+/// True when the lab can be built here (else see `skips`).
 fn lab_ready() -> bool {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let effective = status
@@ -25,22 +23,9 @@ fn lab_ready() -> bool {
     if effective & sys_admin != 0 && effective & net_admin != 0 {
         return true;
     }
-    let reason = "not running as root (the lab needs CAP_SYS_ADMIN and CAP_NET_ADMIN)";
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("CI=true, so this is a failure, not a skip: {reason}");
-    }
-    let test = std::thread::current()
-        .name()
-        .unwrap_or("a test")
-        .to_string();
-    eprintln!("SKIPPED {test}: {reason}");
-    if let Some(log) = std::env::var_os("LEARNING_EBPF_SKIP_LOG") {
-        use std::io::Write;
-        if let Ok(mut file) = std::fs::File::options().create(true).append(true).open(log) {
-            let _ = writeln!(file, "{test}: {reason}");
-        }
-    }
-    false
+    crate::skips::skip_or_fail(
+        "not running as root (the lab needs CAP_SYS_ADMIN and CAP_NET_ADMIN)",
+    )
 }
 
 /// What the host's namespace shows: its interfaces, its named namespaces and its IPv6

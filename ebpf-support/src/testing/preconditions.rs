@@ -3,9 +3,8 @@
 use std::fs::File;
 
 /// True when this machine can run `example`'s tests: the privileges and the kernel
-/// capabilities its description names. Outside CI a missing one skips the test with a
-/// printed reason (and a line in `$LEARNING_EBPF_SKIP_LOG`, which `cargo xtask test` lists at
-/// the end of its run); with `CI=true` it fails the test instead.
+/// capabilities its description names. A missing one skips the test, or fails it under CI
+/// (see `skips`).
 pub fn ready_for(example: &crate::needs::Example) -> bool {
     ready(example.privilege, example.needs)
 }
@@ -19,24 +18,10 @@ pub fn ready(privilege: crate::Privilege, needs: &[crate::needs::Capability]) ->
             .iter()
             .find_map(|need| crate::missing(*need).map(|why| format!("{}: {why}", need.name())))
     };
-    let Some(reason) = problem else {
-        return true;
-    };
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("CI=true, so this is a failure, not a skip: {reason}");
+    match problem {
+        None => true,
+        Some(reason) => crate::skips::skip_or_fail(&reason),
     }
-    let test = std::thread::current()
-        .name()
-        .unwrap_or("a test")
-        .to_string();
-    eprintln!("SKIPPED {test}: {reason}");
-    if let Some(log) = std::env::var_os("LEARNING_EBPF_SKIP_LOG") {
-        use std::io::Write;
-        if let Ok(mut file) = File::options().create(true).append(true).open(log) {
-            let _ = writeln!(file, "{test}: {reason}");
-        }
-    }
-    false
 }
 
 /// For exercise checks: a check that cannot run must not look like a pass, so a missing
