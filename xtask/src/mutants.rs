@@ -8,11 +8,6 @@ use std::process::Stdio;
 use anyhow::{Context, Result, bail};
 use ebpf_support::needs::{Example, MUTANT_VARS, Mutant};
 
-/// Mutants build in a target folder of their own, so that the workspace's build stays as it is.
-fn target_dir() -> std::path::PathBuf {
-    crate::workspace::root().join("target/mutants")
-}
-
 /// What became of one mutant.
 pub enum Verdict {
     /// The example's tests failed on it, as they should: the names of the failing tests.
@@ -29,9 +24,9 @@ pub fn run(example: &Example, mutant: &Mutant) -> Result<Verdict> {
         let mut command = crate::workspace::cargo();
         command
             .current_dir(crate::workspace::root())
-            .args(["test", "-p", example.package, "--profile", "mutants"])
-            .arg("--target-dir")
-            .arg(target_dir())
+            // The workspace's own build: only the mutated package is rebuilt, and the next
+            // ordinary build rebuilds it again (its build script watches these variables).
+            .args(["test", "-p", example.package])
             .args(args)
             // A caught mutant mostly shows as an awaited line that never comes: the real
             // program's lines arrive in milliseconds, so a short wait is enough.
