@@ -328,7 +328,7 @@ impl Example {
                     });
                 }
                 "needs" => {
-                    for name in &fields[1..] {
+                    for name in fields[1..].iter().filter(|n| !n.is_empty()) {
                         needs.push(
                             Capability::ALL
                                 .into_iter()

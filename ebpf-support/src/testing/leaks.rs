@@ -14,12 +14,22 @@ pub struct BpfObjects {
 
 impl BpfObjects {
     pub fn of_process(pid: u32) -> BpfObjects {
-        let mut objects = BpfObjects::default();
         let dir = format!("/proc/{pid}/fdinfo");
-        for entry in std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("{dir}: {e}"))
-            .flatten()
-        {
+        let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{dir}: {e}"));
+        Self::from_fdinfo(entries)
+    }
+
+    /// Those of a process that may exit while it is read: nothing, once it is gone.
+    fn of_any_process(pid: u32) -> BpfObjects {
+        match std::fs::read_dir(format!("/proc/{pid}/fdinfo")) {
+            Ok(entries) => Self::from_fdinfo(entries),
+            Err(_) => BpfObjects::default(),
+        }
+    }
+
+    fn from_fdinfo(entries: std::fs::ReadDir) -> BpfObjects {
+        let mut objects = BpfObjects::default();
+        for entry in entries.flatten() {
             let Ok(info) = std::fs::read_to_string(entry.path()) else {
                 continue;
             };
@@ -125,7 +135,7 @@ fn held_by_processes() -> BpfObjects {
         if fds.count() == 0 {
             continue;
         }
-        let objects = BpfObjects::of_process(pid);
+        let objects = BpfObjects::of_any_process(pid);
         held.progs.extend(objects.progs);
         held.maps.extend(objects.maps);
         held.links.extend(objects.links);
