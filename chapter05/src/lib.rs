@@ -29,28 +29,8 @@ pub const HELLO_BUFFER_CONFIG_CORE: Example = Example {
     ],
 };
 
-pub const FIND_MAP: Example = Example {
-    package: "chapter05",
-    name: "find-map",
-    privilege: Privilege::Tracing,
-    needs: &[C::Btf, C::Bpffs],
-    hook: Hook::UserSpace,
-    fallbacks: &[],
-    mutants: &[],
-};
-
-pub const BTF_DUMP: Example = Example {
-    package: "chapter05",
-    name: "btf-dump",
-    privilege: Privilege::Tracing,
-    needs: &[C::Btf],
-    hook: Hook::UserSpace,
-    fallbacks: &[],
-    mutants: &[],
-};
-
 /// This chapter's examples (the doctor and the compatibility table read them).
-pub const EXAMPLES: &[Example] = &[HELLO_BUFFER_CONFIG_CORE, FIND_MAP, BTF_DUMP];
+pub const EXAMPLES: &[Example] = &[HELLO_BUFFER_CONFIG_CORE];
 
 /// `--attach`'s values for the execve example: the two hooks it offers.
 fn execve_hook(value: &str) -> Result<HookKind, String> {

@@ -75,7 +75,9 @@ fn main() -> std::process::ExitCode {
             stand_in => ebpf_support::attach_to(stand_in, &skel.progs.hello)?,
         };
         // ANCHOR_END: attach
-        eprintln!("hello-buffer-config-core: attached ({hook}); reading the ring buffer, Ctrl-C to stop");
+        eprintln!(
+            "hello-buffer-config-core: attached ({hook}); reading the ring buffer, Ctrl-C to stop"
+        );
 
         let run = Run::new(&args.config.run);
         let _trigger = args.config.trigger.start();
