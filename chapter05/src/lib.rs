@@ -29,8 +29,26 @@ pub const HELLO_BUFFER_CONFIG_CORE: Example = Example {
     ],
 };
 
+/// find-map loads no program: it opens a pinned map and asks for its info. Its tests also
+/// open a pin of hello-buffer-config's `my_config` and compare the kernel's facts with the
+/// book's definition, so its mutant is a wrong size of that map.
+pub const FIND_MAP: Example = Example {
+    package: "chapter05",
+    name: "find-map",
+    privilege: Privilege::Tracing,
+    needs: &[C::Btf],
+    hook: Hook::UserSpace,
+    fallbacks: &[],
+    mutants: &[Mutant {
+        name: "config-map-size",
+        file: "hello-buffer-config.bpf.c",
+        from: "__uint(max_entries, 10240);",
+        to: "__uint(max_entries, 1024);",
+    }],
+};
+
 /// This chapter's examples (the doctor and the compatibility table read them).
-pub const EXAMPLES: &[Example] = &[HELLO_BUFFER_CONFIG_CORE];
+pub const EXAMPLES: &[Example] = &[HELLO_BUFFER_CONFIG_CORE, FIND_MAP];
 
 /// `--attach`'s values for the execve example: the two hooks it offers.
 fn execve_hook(value: &str) -> Result<HookKind, String> {

@@ -124,6 +124,9 @@ pub enum Hook {
     Tracepoint(&'static str, &'static str),
     /// A raw tracepoint: `sys_enter`.
     RawTracepoint(&'static str),
+    /// None: the example loads no program and only talks to the kernel through bpf() (a pinned
+    /// map, BTF by id), so all it needs from the kernel is BTF.
+    UserSpace,
 }
 
 /// `--attach KIND`: the kinds of hook a reader can ask for by name.
@@ -133,6 +136,7 @@ pub enum HookKind {
     Kprobe,
     Tracepoint,
     RawTracepoint,
+    UserSpace,
 }
 
 impl Hook {
@@ -142,6 +146,7 @@ impl Hook {
             Hook::Ksyscall(_) => Capability::Ksyscall,
             Hook::Tracepoint(..) => Capability::Tracepoint,
             Hook::RawTracepoint(_) => Capability::RawTracepoint,
+            Hook::UserSpace => Capability::Btf,
         }
     }
 
@@ -150,6 +155,7 @@ impl Hook {
             Hook::Ksyscall(_) => HookKind::Kprobe,
             Hook::Tracepoint(..) => HookKind::Tracepoint,
             Hook::RawTracepoint(_) => HookKind::RawTracepoint,
+            Hook::UserSpace => HookKind::UserSpace,
         }
     }
 }
@@ -160,6 +166,7 @@ impl std::fmt::Display for Hook {
             Hook::Ksyscall(syscall) => write!(f, "kprobe on the {syscall} syscall"),
             Hook::Tracepoint(category, name) => write!(f, "tracepoint {category}/{name}"),
             Hook::RawTracepoint(name) => write!(f, "raw tracepoint {name}"),
+            Hook::UserSpace => f.write_str("no hook (user space only)"),
         }
     }
 }
@@ -170,6 +177,7 @@ impl std::fmt::Display for HookKind {
             HookKind::Kprobe => "kprobe",
             HookKind::Tracepoint => "tracepoint",
             HookKind::RawTracepoint => "raw-tracepoint",
+            HookKind::UserSpace => "user-space",
         })
     }
 }
@@ -255,6 +263,7 @@ impl Example {
                     format!("{record}\ttracepoint\t{category}\t{name}")
                 }
                 Hook::RawTracepoint(name) => format!("{record}\traw_tp\t{name}"),
+                Hook::UserSpace => format!("{record}\tuser_space"),
             });
         }
         for mutant in self.mutants {
@@ -306,6 +315,7 @@ impl Example {
                     Some(Hook::Tracepoint(leak(category), leak(name)))
                 }
                 ["raw_tp", name] => Some(Hook::RawTracepoint(leak(name))),
+                ["user_space"] => Some(Hook::UserSpace),
                 _ => None,
             };
             match fields[0] {
@@ -384,5 +394,11 @@ mod tests {
         assert_eq!(Example::parse(&text), Some(EXAMPLE), "{text}");
         assert_eq!(EXAMPLE.test_prefix(), "hello_map::");
         assert_eq!(Example::parse("example\tonly three"), None);
+        let user_space = Example {
+            hook: Hook::UserSpace,
+            fallbacks: &[],
+            ..EXAMPLE
+        };
+        assert_eq!(Example::parse(&user_space.describe()), Some(user_space));
     }
 }

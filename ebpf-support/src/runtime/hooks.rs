@@ -21,6 +21,7 @@ fn program_type(hook: Hook) -> ProgramType {
         Hook::Ksyscall(_) => ProgramType::Kprobe,
         Hook::Tracepoint(..) => ProgramType::Tracepoint,
         Hook::RawTracepoint(_) => ProgramType::RawTracepoint,
+        Hook::UserSpace => ProgramType::Unspec,
     }
 }
 
@@ -96,6 +97,7 @@ pub fn attach_to(hook: Hook, program: &ProgramMut) -> Result<Link> {
             program.attach_tracepoint(TracepointCategory::Custom(category.into()), name)
         }
         Hook::RawTracepoint(name) => program.attach_raw_tracepoint(name),
+        Hook::UserSpace => anyhow::bail!("a user-space example attaches nothing"),
     }
     .with_context(|| format!("attaching to the {hook}"))
 }
