@@ -47,8 +47,34 @@ pub const FIND_MAP: Example = Example {
     }],
 };
 
+/// btf-dump reads BTF by ID, and without a selector loads hello-buffer-config's program
+/// (without attaching it) to dump its own map and program: so it needs the hook to load for.
+/// Its tests check the types that the book shows, so its mutants change them.
+pub const BTF_DUMP: Example = Example {
+    package: "chapter05",
+    name: "btf-dump",
+    privilege: Privilege::Tracing,
+    needs: &[C::Btf],
+    hook: Hook::Ksyscall("execve"),
+    fallbacks: &[Hook::Tracepoint("syscalls", "sys_enter_execve")],
+    mutants: &[
+        Mutant {
+            name: "int-key",
+            file: "hello-buffer-config.bpf.c",
+            from: "__type(key, u32);",
+            to: "__type(key, int);",
+        },
+        Mutant {
+            name: "no-value-type",
+            file: "hello-buffer-config.bpf.c",
+            from: "__type(value, struct user_msg_t);",
+            to: "__uint(value_size, sizeof(struct user_msg_t));",
+        },
+    ],
+};
+
 /// This chapter's examples (the doctor and the compatibility table read them).
-pub const EXAMPLES: &[Example] = &[HELLO_BUFFER_CONFIG_CORE, FIND_MAP];
+pub const EXAMPLES: &[Example] = &[HELLO_BUFFER_CONFIG_CORE, FIND_MAP, BTF_DUMP];
 
 /// `--attach`'s values for the execve example: the two hooks it offers.
 fn execve_hook(value: &str) -> Result<HookKind, String> {

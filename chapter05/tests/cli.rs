@@ -5,9 +5,10 @@ use std::process::Command;
 
 use ebpf_support::testing;
 
-const BINARIES: [&str; 2] = [
+const BINARIES: [&str; 3] = [
     env!("CARGO_BIN_EXE_hello-buffer-config-core"),
     env!("CARGO_BIN_EXE_find-map"),
+    env!("CARGO_BIN_EXE_btf-dump"),
 ];
 
 fn name(binary: &str) -> &str {
