@@ -31,7 +31,9 @@ fn the_answer_is_what_bpftool_shows() {
     testing::require_kernel();
     let mut program = common::start(PROGRAM, &[]);
     let export = program
-        .wait_for_line(Duration::from_secs(10), |l| l.starts_with("export PROG_ID="))
+        .wait_for_line(Duration::from_secs(10), |l| {
+            l.starts_with("export PROG_ID=")
+        })
         .unwrap_or_else(|seen| panic!("the program printed no IDs: {seen:?}"));
     let pairs: Vec<(&str, &str)> = export
         .trim_start_matches("export ")
@@ -52,7 +54,10 @@ fn the_answer_is_what_bpftool_shows() {
     let answer = sh(&script, &pairs);
     let _ = program.interrupt();
     if answer.trim() != expected {
-        exercise_failed(&expected.replace('\n', ", "), &answer.trim().replace('\n', ", "));
+        exercise_failed(
+            &expected.replace('\n', ", "),
+            &answer.trim().replace('\n', ", "),
+        );
     }
     println!("{}", expected.replace('\n', ", "));
 }

@@ -16,7 +16,12 @@ fn libbpf_moves_a_field_and_the_path_is_still_right() {
     let list = |relocations: &[relocations::Relocation]| {
         relocations
             .iter()
-            .map(|r| format!("{} at insn #{}: off {} -> {}", r.field, r.insn, r.from, r.to))
+            .map(|r| {
+                format!(
+                    "{} at insn #{}: off {} -> {}",
+                    r.field, r.insn, r.from, r.to
+                )
+            })
             .collect::<Vec<_>>()
             .join("; ")
     };

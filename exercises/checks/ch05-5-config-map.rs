@@ -3,9 +3,7 @@
 
 use std::time::Duration;
 
-use ebpf_support::testing::{
-    self, TestUser, exec_marked, exercise_failed, map_named, unique_comm,
-};
+use ebpf_support::testing::{self, TestUser, exec_marked, exercise_failed, map_named, unique_comm};
 use libbpf_rs::{MapCore, MapFlags, MapHandle};
 
 #[path = "common.rs"]

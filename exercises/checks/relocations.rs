@@ -44,8 +44,14 @@ pub fn relocations(log: &str, prog: &str) -> Vec<Relocation> {
             let words: Vec<&str> = patched.split_whitespace().collect();
             let (Some(insn), Some(from), Some(to)) = (
                 words.first().and_then(|w| w.parse().ok()),
-                words.iter().position(|w| *w == "off").and_then(|i| words.get(i + 1)?.parse().ok()),
-                words.iter().position(|w| *w == "->").and_then(|i| words.get(i + 1)?.parse().ok()),
+                words
+                    .iter()
+                    .position(|w| *w == "off")
+                    .and_then(|i| words.get(i + 1)?.parse().ok()),
+                words
+                    .iter()
+                    .position(|w| *w == "->")
+                    .and_then(|i| words.get(i + 1)?.parse().ok()),
             ) else {
                 continue;
             };

@@ -139,7 +139,7 @@ const LINKAGES: [&str; 3] = ["static", "global", "extern"];
 ///
 /// # Safety
 /// `t` points into libbpf's parsed BTF, and its kind has `count` records of `T` after it.
-unsafe fn after<'a, T>(t: &'a sys::btf_type, count: usize) -> &'a [T] {
+unsafe fn after<T>(t: &sys::btf_type, count: usize) -> &[T] {
     unsafe { std::slice::from_raw_parts((t as *const sys::btf_type).add(1).cast(), count) }
 }
 

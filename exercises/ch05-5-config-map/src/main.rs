@@ -7,8 +7,8 @@ use anyhow::Context;
 use chapter05::ConfigArgs;
 use clap::Parser;
 use ebpf_support::{Run, c_string};
-use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 use libbpf_rs::RingBufferBuilder;
+use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 
 ebpf_support::skeleton!(hello_buffer_config);
 use hello_buffer_config::HelloBufferConfigSkelBuilder;
