@@ -16,12 +16,7 @@ fn libbpf_moves_a_field_and_the_path_is_still_right() {
     let list = |relocations: &[relocations::Relocation]| {
         relocations
             .iter()
-            .map(|r| {
-                format!(
-                    "{} at insn #{}: off {} -> {}",
-                    r.field, r.insn, r.from, r.to
-                )
-            })
+            .map(|r| format!("{} at insn #{}: {} -> {}", r.field, r.insn, r.from, r.to))
             .collect::<Vec<_>>()
             .join("; ")
     };
@@ -35,7 +30,7 @@ fn libbpf_moves_a_field_and_the_path_is_still_right() {
     }
     let Some(moved) = found.iter().find(|r| r.from != r.to) else {
         exercise_failed(
-            "a CO-RE relocation that moves a field: `off A -> B` with A ≠ B",
+            "a CO-RE relocation that moves a field: `imm A -> B` (or `off A -> B`) with A ≠ B",
             &format!("only {}", list(&found)),
         );
     };

@@ -16,7 +16,7 @@ pub struct Relocation {
 
 /// The relocations of program `prog` in a libbpf log, in order, e.g. from
 /// `prog 'hello': relo #0: <byte_off> [7] struct pt_regs.di (0:14 @ offset 112)` and
-/// `prog 'hello': relo #0: patched insn #3 (LDX/ST/STX) off 112 -> 112`.
+/// `prog 'hello': relo #0: patched insn #3 (ALU/ALU64) imm 112 -> 112` (`off` for a load).
 pub fn relocations(log: &str, prog: &str) -> Vec<Relocation> {
     let marker = format!("prog '{prog}': relo #");
     let mut fields: Vec<(u32, String)> = Vec::new();
@@ -40,13 +40,14 @@ pub fn relocations(log: &str, prog: &str) -> Vec<Relocation> {
                 fields.push((number, field.to_string()));
             }
         } else if let Some(patched) = rest.strip_prefix("patched insn #") {
-            // `3 (LDX/ST/STX) off 112 -> 112`
+            // `3 (ALU/ALU64) imm 112 -> 112`: an offset added to a pointer (for a direct
+            // load, `(LDX/ST/STX) off 112 -> 112`)
             let words: Vec<&str> = patched.split_whitespace().collect();
             let (Some(insn), Some(from), Some(to)) = (
                 words.first().and_then(|w| w.parse().ok()),
                 words
                     .iter()
-                    .position(|w| *w == "off")
+                    .position(|w| *w == "off" || *w == "imm")
                     .and_then(|i| words.get(i + 1)?.parse().ok()),
                 words
                     .iter()
