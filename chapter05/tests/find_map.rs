@@ -89,7 +89,9 @@ mod find_map {
         if !testing::ready_for(&chapter05::FIND_MAP) {
             return;
         }
-        let _one = ONE_AT_A_TIME.lock().unwrap();
+        let _one = ONE_AT_A_TIME
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let mark = IdMark::now();
         let pin = unique_pin("findme-test");
         let created = Command::new("bpftool")
@@ -118,7 +120,9 @@ mod find_map {
         if !testing::ready_for(&chapter05::FIND_MAP) {
             return;
         }
-        let _one = ONE_AT_A_TIME.lock().unwrap();
+        let _one = ONE_AT_A_TIME
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let mark = IdMark::now();
         // hello-buffer-config's maps, created without loading its program, and my_config pinned.
         let mut object = MaybeUninit::uninit();
@@ -157,7 +161,9 @@ mod find_map {
         if !testing::ready_for(&chapter05::FIND_MAP) {
             return;
         }
-        let _one = ONE_AT_A_TIME.lock().unwrap();
+        let _one = ONE_AT_A_TIME
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let before: Vec<_> = std::fs::read_dir("/sys/fs/bpf")
             .unwrap()
             .map(|e| e.unwrap().file_name())
