@@ -1,15 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 // Learning eBPF, chapter 5, “CO-RE Example” (hello-buffer-config.bpf.c): on every execve, send
 // the process's pid, uid, command and path, with a message configured per user, to user space.
-// ANCHOR: includes
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "hello-buffer-config.h"
-// ANCHOR_END: includes
 
-// ANCHOR: maps
 // The book's perf buffer, as a ring buffer (chapter 2: one buffer for all CPUs, in order).
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -23,15 +20,11 @@ struct {
 	__type(key, u32);
 	__type(value, struct user_msg_t);
 } my_config SEC(".maps");
-// ANCHOR_END: maps
 
-// ANCHOR: global
 // A global variable, which BCC did not have: it lives in the object's .data section, which
 // becomes a map, and user space can change it between open and load.
 char message[12] = "Hello World";
-// ANCHOR_END: global
 
-// ANCHOR: hello
 // The book's `int BPF_KPROBE_SYSCALL(hello, const char *pathname)` reads the pathname from the
 // kprobe's registers, which a tracepoint's context does not have. The registers the syscall
 // was called with are also in the task, whichever hook runs us: one function serves both.
@@ -63,6 +56,5 @@ int hello(void *ctx)
 	bpf_ringbuf_submit(data, 0);
 	return 0;
 }
-// ANCHOR_END: hello
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -4,7 +4,6 @@
 #ifndef HELLO_BUFFER_CONFIG_H
 #define HELLO_BUFFER_CONFIG_H
 
-// ANCHOR: types
 struct data_t {
 	int pid;
 	int uid;
@@ -16,7 +15,6 @@ struct data_t {
 struct user_msg_t {
 	char message[12];
 };
-// ANCHOR_END: types
 
 // Rust reads events as the skeleton's `types::data_t`; this never-written global puts the
 // struct in the object's BTF, where libbpf-cargo finds it (chapter 2, hello-buffer.h).
