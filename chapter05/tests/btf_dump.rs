@@ -85,9 +85,9 @@ mod btf_dump {
 
         let pin = format!("/sys/fs/bpf/btf-dump-test-{}", std::process::id());
         bpftool(&format!("map pin id {map} {pin}"));
-        let pinned = ours(&format!("--pinned {pin}"));
+        let pinned = Command::new(BINARY).args(["--pinned", &pin]).output();
         std::fs::remove_file(&pin).unwrap();
-        assert_eq!(pinned, map_dump);
+        assert_eq!(String::from_utf8(pinned.unwrap().stdout).unwrap(), map_dump);
 
         let (status, _) = session.interrupt();
         assert!(matches!(status, WaitStatus::Exited(_, 0)), "{status:?}");

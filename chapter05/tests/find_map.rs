@@ -84,6 +84,15 @@ mod find_map {
         format!("/sys/fs/bpf/{tag}-{}", std::process::id())
     }
 
+    /// Removes a pin the test made, also when an assertion fails first.
+    struct RemovePin<'a>(&'a str);
+
+    impl Drop for RemovePin<'_> {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(self.0);
+        }
+    }
+
     #[test]
     fn opens_the_books_pin_and_prints_what_bpftool_shows() {
         if !testing::ready_for(&chapter05::FIND_MAP) {
@@ -102,6 +111,7 @@ mod find_map {
             .status()
             .unwrap();
         assert!(created.success());
+        let remove = RemovePin(&pin);
 
         let output = run(&["--path", &pin]);
         let stdout = String::from_utf8_lossy(&output.stdout);
@@ -111,7 +121,7 @@ mod find_map {
         // It is the reader's pin: still there.
         assert!(Path::new(&pin).exists());
 
-        std::fs::remove_file(&pin).unwrap();
+        drop(remove);
         mark.assert_nothing_left();
     }
 
@@ -133,6 +143,7 @@ mod find_map {
         let mut skel = open.load().unwrap();
         let pin = unique_pin("my_config-test");
         skel.maps.my_config.pin(&pin).unwrap();
+        let remove = RemovePin(&pin);
 
         let output = run(&["--path", &pin]);
         let stdout = String::from_utf8_lossy(&output.stdout);
@@ -151,7 +162,7 @@ mod find_map {
         }
         assert_ne!(ours["btf_id"], "0");
 
-        skel.maps.my_config.unpin(&pin).unwrap();
+        drop(remove);
         drop(skel);
         mark.assert_nothing_left();
     }
