@@ -50,7 +50,12 @@ mod hello_xdp {
         );
         assert_eq!(
             hello_messages(&output),
-            ["Hello World 0", "Hello World 1", "Hello World 2", "Hello World 3"],
+            [
+                "Hello World 0",
+                "Hello World 1",
+                "Hello World 2",
+                "Hello World 3"
+            ],
             "{output}"
         );
         // The counter in .bss counted every datagram the lab's a sent to b, no more.
@@ -148,7 +153,12 @@ mod hello_xdp {
         }
         let status = child.wait().unwrap();
         let mut output = String::new();
-        child.stdout.take().unwrap().read_to_string(&mut output).unwrap();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut output)
+            .unwrap();
         assert!(status.success(), "{status:?}: {output}");
         assert_eq!(
             hello_messages(&output)[..3],

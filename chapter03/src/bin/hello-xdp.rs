@@ -105,7 +105,11 @@ fn main() -> std::process::ExitCode {
 /// The global `counter`, read from the skeleton's view of the .bss map: libbpf maps the map's
 /// memory into this process, so reading it is a plain memory read, with no system call.
 fn counter(skel: &hello::HelloSkel) -> i32 {
-    let bss = skel.maps.bss_data.as_deref().expect("hello.bpf.c has a .bss");
+    let bss = skel
+        .maps
+        .bss_data
+        .as_deref()
+        .expect("hello.bpf.c has a .bss");
     // The kernel changes it behind Rust's back: read it afresh every time.
     // SAFETY: the pointer comes from a live reference to an aligned i32.
     unsafe { std::ptr::read_volatile(&bss.counter) }
