@@ -18,7 +18,9 @@ pub fn start(binary: &str, args: &[&str]) -> Session {
     // and the exercise proof must not count it as the starter failing for the right reason.
     if let Err(seen) = session.wait_for_line(Duration::from_secs(30), |l| l.contains(": attached"))
     {
-        panic!("the program did not load and attach, so nothing could be checked; it printed {seen:#?}");
+        panic!(
+            "the program did not load and attach, so nothing could be checked; it printed {seen:#?}"
+        );
     }
     session
 }
