@@ -124,6 +124,8 @@ pub enum Hook {
     Tracepoint(&'static str, &'static str),
     /// A raw tracepoint: `sys_enter`.
     RawTracepoint(&'static str),
+    /// XDP on a network interface: which one is the example's choice (a lab's, or `--iface`).
+    Xdp,
 }
 
 /// `--attach KIND`: the kinds of hook a reader can ask for by name.
@@ -133,6 +135,7 @@ pub enum HookKind {
     Kprobe,
     Tracepoint,
     RawTracepoint,
+    Xdp,
 }
 
 impl Hook {
@@ -142,6 +145,7 @@ impl Hook {
             Hook::Ksyscall(_) => Capability::Ksyscall,
             Hook::Tracepoint(..) => Capability::Tracepoint,
             Hook::RawTracepoint(_) => Capability::RawTracepoint,
+            Hook::Xdp => Capability::XdpOnVeth,
         }
     }
 
@@ -150,6 +154,7 @@ impl Hook {
             Hook::Ksyscall(_) => HookKind::Kprobe,
             Hook::Tracepoint(..) => HookKind::Tracepoint,
             Hook::RawTracepoint(_) => HookKind::RawTracepoint,
+            Hook::Xdp => HookKind::Xdp,
         }
     }
 }
@@ -160,6 +165,7 @@ impl std::fmt::Display for Hook {
             Hook::Ksyscall(syscall) => write!(f, "kprobe on the {syscall} syscall"),
             Hook::Tracepoint(category, name) => write!(f, "tracepoint {category}/{name}"),
             Hook::RawTracepoint(name) => write!(f, "raw tracepoint {name}"),
+            Hook::Xdp => f.write_str("XDP"),
         }
     }
 }
@@ -170,6 +176,7 @@ impl std::fmt::Display for HookKind {
             HookKind::Kprobe => "kprobe",
             HookKind::Tracepoint => "tracepoint",
             HookKind::RawTracepoint => "raw-tracepoint",
+            HookKind::Xdp => "xdp",
         })
     }
 }
@@ -255,6 +262,7 @@ impl Example {
                     format!("{record}\ttracepoint\t{category}\t{name}")
                 }
                 Hook::RawTracepoint(name) => format!("{record}\traw_tp\t{name}"),
+                Hook::Xdp => format!("{record}\txdp"),
             });
         }
         for mutant in self.mutants {
@@ -306,6 +314,7 @@ impl Example {
                     Some(Hook::Tracepoint(leak(category), leak(name)))
                 }
                 ["raw_tp", name] => Some(Hook::RawTracepoint(leak(name))),
+                ["xdp"] => Some(Hook::Xdp),
                 _ => None,
             };
             match fields[0] {
@@ -384,5 +393,11 @@ mod tests {
         assert_eq!(Example::parse(&text), Some(EXAMPLE), "{text}");
         assert_eq!(EXAMPLE.test_prefix(), "hello_map::");
         assert_eq!(Example::parse("example\tonly three"), None);
+        let xdp = Example {
+            hook: Hook::Xdp,
+            fallbacks: &[],
+            ..EXAMPLE
+        };
+        assert_eq!(Example::parse(&xdp.describe()), Some(xdp));
     }
 }
