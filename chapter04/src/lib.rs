@@ -39,8 +39,25 @@ pub const HELLO_RING_BUFFER_CONFIG: Example = Example {
     }],
 };
 
+pub const BPF_WATCH: Example = Example {
+    package: "chapter04",
+    name: "bpf-watch",
+    privilege: Privilege::Tracing,
+    needs: &[C::Btf, C::Tracefs, C::RingBuffer],
+    // The entry of bpf(); a second program of the same kind takes its exit
+    // (syscalls/sys_exit_bpf). Syscall tracepoints need no kprobes.
+    hook: Hook::Tracepoint("syscalls", "sys_enter_bpf"),
+    fallbacks: &[],
+    mutants: &[Mutant {
+        name: "value-size-for-key-size",
+        file: "bpf-watch.bpf.c",
+        from: "bpf_probe_read_user(&call.key_size, sizeof(u32), &attr->key_size);",
+        to: "bpf_probe_read_user(&call.key_size, sizeof(u32), &attr->value_size);",
+    }],
+};
+
 /// This chapter's examples (the doctor and the compatibility table read them).
-pub const EXAMPLES: &[Example] = &[HELLO_BUFFER_CONFIG, HELLO_RING_BUFFER_CONFIG];
+pub const EXAMPLES: &[Example] = &[HELLO_BUFFER_CONFIG, HELLO_RING_BUFFER_CONFIG, BPF_WATCH];
 
 /// `--attach`'s values for the execve examples: the two hooks they offer.
 fn execve_hook(value: &str) -> Result<HookKind, String> {
@@ -117,13 +134,18 @@ pub struct ConfigArgs {
     pub execve: ExecveArgs,
 }
 
+pub mod bpf_commands;
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn messages_are_parsed_and_bounded() {
-        assert_eq!(uid_message("501=Hi user 501!"), Ok((501, "Hi user 501!".into())));
+        assert_eq!(
+            uid_message("501=Hi user 501!"),
+            Ok((501, "Hi user 501!".into()))
+        );
         assert!(uid_message("501=Hi user 5011!").is_err());
         assert!(uid_message("bob=hi").is_err());
         assert!(uid_message("7").is_err());

@@ -78,7 +78,11 @@ fn each_user_gets_its_message(example: &Example, binary: &str, output_type: MapT
     let info = config.info().unwrap();
     assert_eq!(info.map_type(), MapType::Hash);
     assert_eq!(
-        (info.info.key_size, info.info.value_size, info.info.max_entries),
+        (
+            info.info.key_size,
+            info.info.value_size,
+            info.info.max_entries
+        ),
         (4, 12, 10240)
     );
     for (uid, message) in [(0, "Hey root!"), (configured.uid, "Hi tester")] {

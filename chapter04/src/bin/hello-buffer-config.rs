@@ -56,7 +56,11 @@ fn main() -> std::process::ExitCode {
             }
             skel.maps
                 .config
-                .update(&uid.to_ne_bytes(), unsafe { plain::as_bytes(&value) }, MapFlags::ANY)
+                .update(
+                    &uid.to_ne_bytes(),
+                    unsafe { plain::as_bytes(&value) },
+                    MapFlags::ANY,
+                )
                 .with_context(|| format!("writing the message for UID {uid}"))?;
         }
         // ANCHOR_END: config

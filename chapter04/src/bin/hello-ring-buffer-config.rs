@@ -14,8 +14,8 @@ use libbpf_rs::{MapCore, MapFlags, RingBufferBuilder};
 
 ebpf_support::skeleton!(hello_ring_buffer_config);
 ebpf_support::skeleton!(hello_buffer_config_types);
-use hello_ring_buffer_config::HelloRingBufferConfigSkelBuilder;
 use hello_buffer_config_types::types::{data_t, user_msg_t};
+use hello_ring_buffer_config::HelloRingBufferConfigSkelBuilder;
 
 unsafe impl plain::Plain for data_t {}
 unsafe impl plain::Plain for user_msg_t {}
@@ -56,7 +56,11 @@ fn main() -> std::process::ExitCode {
             }
             skel.maps
                 .config
-                .update(&uid.to_ne_bytes(), unsafe { plain::as_bytes(&value) }, MapFlags::ANY)
+                .update(
+                    &uid.to_ne_bytes(),
+                    unsafe { plain::as_bytes(&value) },
+                    MapFlags::ANY,
+                )
                 .with_context(|| format!("writing the message for UID {uid}"))?;
         }
         // ANCHOR_END: config
