@@ -35,7 +35,7 @@ pub const HELLO_RING_BUFFER_CONFIG: Example = Example {
         name: "default-message-always",
         file: "hello-ring-buffer-config.bpf.c",
         from: "sizeof(data.message), p->message);",
-        to: "sizeof(data.message), message);",
+        to: "sizeof(data.message), \"Hello World\");",
     }],
 };
 
