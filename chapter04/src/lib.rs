@@ -56,8 +56,28 @@ pub const BPF_WATCH: Example = Example {
     }],
 };
 
+pub const PIN_DEMO: Example = Example {
+    package: "chapter04",
+    name: "pin-demo",
+    privilege: Privilege::Tracing,
+    needs: &[C::Btf, C::Tracefs, C::Bpffs],
+    hook: Hook::Tracepoint("syscalls", "sys_enter_execve"),
+    fallbacks: &[],
+    mutants: &[Mutant {
+        name: "no-count",
+        file: "pin-demo.bpf.c",
+        from: "__sync_fetch_and_add(&execs, 1);",
+        to: "",
+    }],
+};
+
 /// This chapter's examples (the doctor and the compatibility table read them).
-pub const EXAMPLES: &[Example] = &[HELLO_BUFFER_CONFIG, HELLO_RING_BUFFER_CONFIG, BPF_WATCH];
+pub const EXAMPLES: &[Example] = &[
+    HELLO_BUFFER_CONFIG,
+    HELLO_RING_BUFFER_CONFIG,
+    BPF_WATCH,
+    PIN_DEMO,
+];
 
 /// `--attach`'s values for the execve examples: the two hooks they offer.
 fn execve_hook(value: &str) -> Result<HookKind, String> {

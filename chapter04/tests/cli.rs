@@ -5,7 +5,8 @@ use std::process::Command;
 
 use ebpf_support::testing;
 
-const BINARIES: [&str; 3] = [
+const BINARIES: [&str; 4] = [
+    env!("CARGO_BIN_EXE_pin-demo"),
     env!("CARGO_BIN_EXE_bpf-watch"),
     env!("CARGO_BIN_EXE_hello-buffer-config"),
     env!("CARGO_BIN_EXE_hello-ring-buffer-config"),
@@ -41,7 +42,7 @@ fn a_bad_argument_is_one_line_and_a_failure() {
 
 #[test]
 fn a_message_too_long_for_user_msg_t_is_refused() {
-    for binary in &BINARIES[1..] {
+    for binary in &BINARIES[2..] {
         let output = Command::new(binary)
             .args(["--message", "0=Hello root, welcome"])
             .output()

@@ -63,6 +63,11 @@ fn start_gated(command: &[String]) -> anyhow::Result<GatedChild> {
     if pid == 0 {
         unsafe {
             libc::close(fds[1]);
+            // The watcher blocks SIGINT and SIGTERM to catch them on a thread; the command
+            // must not inherit that.
+            let mut none: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut none);
+            libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
             let mut byte = 0u8;
             // Blocks until the watcher writes a byte (or exits, which closes the pipe).
             if libc::read(fds[0], (&mut byte as *mut u8).cast(), 1) != 1 {
