@@ -51,7 +51,9 @@ fn the_answers_are_the_kernels_counts() {
     // A program that does not load is "could not run", not "not solved" (see checks/common.rs).
     if let Err(seen) = program.wait_for_line(Duration::from_secs(30), |l| l.contains(": attached"))
     {
-        panic!("the program did not load and attach, so nothing could be checked; it printed {seen:#?}");
+        panic!(
+            "the program did not load and attach, so nothing could be checked; it printed {seen:#?}"
+        );
     }
     let progs = program.objects().progs;
     let xlated = ProgInfoIter::with_query_opts(
@@ -65,8 +67,16 @@ fn the_answers_are_the_kernels_counts() {
 
     let text = std::fs::read_to_string(ANSWER).unwrap_or_default();
     for (name, kernel, source) in [
-        ("insn_cnt", insn_cnt, "the insn_cnt of the BPF_PROG_LOAD call for hello (strace -e bpf)"),
-        ("xlated", xlated, "the number of instructions in `bpftool prog dump xlated name hello`"),
+        (
+            "insn_cnt",
+            insn_cnt,
+            "the insn_cnt of the BPF_PROG_LOAD call for hello (strace -e bpf)",
+        ),
+        (
+            "xlated",
+            xlated,
+            "the number of instructions in `bpftool prog dump xlated name hello`",
+        ),
     ] {
         match answer(&text, name) {
             Ok(n) if n == kernel => {}

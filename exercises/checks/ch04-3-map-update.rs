@@ -28,7 +28,9 @@ fn user_2_gets_the_new_message() {
     let mut program = Session::spawn(PROGRAM, &[]);
     if let Err(seen) = program.wait_for_line(Duration::from_secs(30), |l| l.contains(": attached"))
     {
-        panic!("the program did not load and attach, so nothing could be checked; it printed {seen:#?}");
+        panic!(
+            "the program did not load and attach, so nothing could be checked; it printed {seen:#?}"
+        );
     }
     // UID 2, with a group ID that differs from it.
     let user = TestUser {

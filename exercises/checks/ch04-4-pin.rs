@@ -62,14 +62,21 @@ fn the_pinned_program_outlives_its_process() {
     // Quit, as with Ctrl-C.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let status = child.wait().unwrap();
-    assert!(status.success(), "the program did not quit cleanly: {status}");
+    assert!(
+        status.success(),
+        "the program did not quit cleanly: {status}"
+    );
 
     let Some(pinned) = pinned_program(PIN) else {
         exercise_failed(
             &format!("a pin of the program hello at {PIN} after the program quit"),
             &format!(
                 "there is none; pin.sh {}{}",
-                if pin.status.success() { "ran" } else { "failed" },
+                if pin.status.success() {
+                    "ran"
+                } else {
+                    "failed"
+                },
                 String::from_utf8_lossy(&pin.stderr)
                     .lines()
                     .next()
@@ -88,7 +95,10 @@ fn the_pinned_program_outlives_its_process() {
     // The pin kept it loaded after its process had exited; without the pin it goes.
     let deadline = Instant::now() + Duration::from_secs(5);
     while loaded(pinned) {
-        assert!(Instant::now() < deadline, "program {pinned} is still loaded without its pin");
+        assert!(
+            Instant::now() < deadline,
+            "program {pinned} is still loaded without its pin"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     println!("{PIN} held hello (id {pinned}) after its process quit; removed, it is gone");

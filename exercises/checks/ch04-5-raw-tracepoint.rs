@@ -47,7 +47,9 @@ fn hello_runs_on_the_raw_tracepoint_sys_enter() {
     let mut program = Session::spawn(PROGRAM, &["--message", &entry]);
     if let Err(seen) = program.wait_for_line(Duration::from_secs(30), |l| l.contains(": attached"))
     {
-        panic!("the program did not load and attach, so nothing could be checked; it printed {seen:#?}");
+        panic!(
+            "the program did not load and attach, so nothing could be checked; it printed {seen:#?}"
+        );
     }
     let objects = program.objects();
     let types = program_types(&objects.progs);

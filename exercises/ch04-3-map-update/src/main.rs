@@ -68,9 +68,7 @@ fn main() -> std::process::ExitCode {
                 .context("attaching the kprobe")?,
             stand_in => ebpf_support::attach_to(stand_in, &skel.progs.hello)?,
         };
-        eprintln!(
-            "ch04-3-map-update: attached ({hook}); reading the perf buffer, Ctrl-C to stop"
-        );
+        eprintln!("ch04-3-map-update: attached ({hook}); reading the perf buffer, Ctrl-C to stop");
 
         let run = Run::new(&execve.run);
         let _trigger = execve.trigger.start();

@@ -54,7 +54,11 @@ fn main() -> std::process::ExitCode {
         }
 
         // SEC("raw_tp/sys_enter") says where: attach() needs no more (BPF_RAW_TRACEPOINT_OPEN).
-        let _link = skel.progs.hello.attach().context("attaching to the raw tracepoint")?;
+        let _link = skel
+            .progs
+            .hello
+            .attach()
+            .context("attaching to the raw tracepoint")?;
         let hook = "raw tracepoint sys_enter";
         eprintln!(
             "ch04-5-raw-tracepoint: attached ({hook}); reading the perf buffer, Ctrl-C to stop"
