@@ -135,6 +135,52 @@ mod bpf_watch {
     }
 
     #[test]
+    fn watches_a_running_process_by_pid() {
+        if !testing::ready_for(&chapter04::BPF_WATCH) {
+            return;
+        }
+        // A shell that waits for a line and then becomes bpftool (same pid): the book's
+        // `bpftool map list`, which finds maps by walking their ids.
+        let mut target = Command::new("sh")
+            .args(["-c", "read go; exec bpftool map list"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let pid = target.id().to_string();
+        let mut session = Session::spawn(env!("CARGO_BIN_EXE_bpf-watch"), &["--pid", &pid]);
+        session.expect_line("attached", |l| l.contains(": attached"));
+        use std::io::Write;
+        writeln!(target.stdin.take().unwrap(), "go").unwrap();
+        assert!(target.wait().unwrap().success());
+        let (status, output) = session.finish();
+        assert!(
+            matches!(status, WaitStatus::Exited(_, 0)),
+            "{status:?}: {output}"
+        );
+        assert!(
+            output.contains(&format!("bpf-watch: process {pid} has ended")),
+            "{output}"
+        );
+        // The id walk ends when there is no next id.
+        let walk: Vec<&str> = output
+            .lines()
+            .filter(|l| l.starts_with("BPF_MAP_GET_NEXT_ID"))
+            .collect();
+        assert!(
+            walk.last()
+                .is_some_and(|l| l.contains(" = -1 (No such file or directory")),
+            "{output}"
+        );
+        assert!(
+            output
+                .lines()
+                .any(|l| l.starts_with("BPF_MAP_GET_FD_BY_ID = ")),
+            "{output}"
+        );
+    }
+
+    #[test]
     fn a_process_that_does_not_exist_is_one_line() {
         if !testing::ready_for(&chapter04::BPF_WATCH) {
             return;
