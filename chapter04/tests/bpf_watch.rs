@@ -70,7 +70,12 @@ mod bpf_watch {
             output.contains("bpf-watch: the command exited with 0"),
             "{output}"
         );
-        let calls: Vec<&str> = output.lines().filter(|l| l.starts_with("BPF_")).collect();
+        // The watched command writes to the same terminal, and a line of its own may be cut in
+        // two by one of ours: a call is wherever a line has `BPF_`.
+        let calls: Vec<&str> = output
+            .lines()
+            .filter_map(|l| l.find("BPF_").map(|at| &l[at..]))
+            .collect();
 
         let trace_file = std::env::temp_dir().join(format!("bpf-watch-{}.strace", user.uid));
         let strace = Command::new("strace")
@@ -88,7 +93,7 @@ mod bpf_watch {
             .iter()
             .map(|l| l.split_whitespace().next().unwrap().to_string())
             .collect();
-        assert_eq!(ours, strace_commands(&trace));
+        assert_eq!(ours, strace_commands(&trace), "bpf-watch printed:\n{output}");
 
         // The book's steps, in order: BTF, the config map, the program, the config entry.
         let btf = position(&calls, "BTF_LOAD", |l| l.starts_with("BPF_BTF_LOAD = "));
