@@ -93,7 +93,11 @@ mod bpf_watch {
             .iter()
             .map(|l| l.split_whitespace().next().unwrap().to_string())
             .collect();
-        assert_eq!(ours, strace_commands(&trace), "bpf-watch printed:\n{output}");
+        assert_eq!(
+            ours,
+            strace_commands(&trace),
+            "bpf-watch printed:\n{output}"
+        );
 
         // The book's steps, in order: BTF, the config map, the program, the config entry.
         let btf = position(&calls, "BTF_LOAD", |l| l.starts_with("BPF_BTF_LOAD = "));
