@@ -105,6 +105,17 @@ mod inspect {
         String::from_utf8(output.stdout).unwrap()
     }
 
+    /// `2026-11-29T09:31:00+0000` (strftime's `%FT%T%z`, as bpftool writes it) in seconds
+    /// since the epoch.
+    fn seconds_since_epoch(text: &str) -> i64 {
+        let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+        let c_text = std::ffi::CString::new(text).unwrap();
+        // SAFETY: strptime reads the NUL-terminated text and fills tm; timegm reads tm.
+        let rest = unsafe { libc::strptime(c_text.as_ptr(), c"%FT%T%z".as_ptr(), &mut tm) };
+        assert!(!rest.is_null(), "not a time: {text}");
+        (unsafe { libc::timegm(&mut tm) }) - tm.tm_gmtoff
+    }
+
     /// `word VALUE` in inspect's output, as bpftool's plain output writes it (`tag 7c6e…`).
     fn after<'a>(output: &'a str, word: &str) -> &'a str {
         output
@@ -151,15 +162,7 @@ mod inspect {
         assert_eq!(after(&ours, "btf_id"), show["btf_id"].to_string());
         // Both turn the load time since boot into the wall clock; a second may tick between.
         let loaded_at = after(&ours, "loaded_at");
-        let seconds = Command::new("date")
-            .args(["-d", loaded_at, "+%s"])
-            .output()
-            .unwrap();
-        let ours_at: i64 = String::from_utf8(seconds.stdout)
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
+        let ours_at = seconds_since_epoch(loaded_at);
         let theirs_at = show["loaded_at"].as_i64().unwrap();
         assert!(
             (ours_at - theirs_at).abs() <= 1,

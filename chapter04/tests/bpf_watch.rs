@@ -2,6 +2,7 @@
 
 use std::process::Command;
 
+use ebpf_support::needs::Capability;
 use ebpf_support::testing::{self, Session, TestUser, WaitStatus};
 
 const TARGET: &str = env!("CARGO_BIN_EXE_hello-buffer-config");
@@ -107,9 +108,15 @@ mod bpf_watch {
                  max_entries=10240 = ",
             )
         });
+        // The book's kprobe where this kernel has kprobes, else the tracepoint stand-in.
+        let hello_type = if ebpf_support::has(Capability::Ksyscall) {
+            "Kprobe"
+        } else {
+            "Tracepoint"
+        };
         let hello = position(&calls, "the hello program", |l| {
             l.starts_with(&format!(
-                "BPF_PROG_LOAD prog_type=Tracepoint name=\"hello\" insn_cnt={} = ",
+                "BPF_PROG_LOAD prog_type={hello_type} name=\"hello\" insn_cnt={} = ",
                 strace_insn_cnt(&trace, "hello")
             ))
         });

@@ -37,13 +37,14 @@ fn program(id: u32) -> Option<(String, ProgramType, u64)> {
         .map_ids
         .iter()
         .find_map(|&map_id| {
-            let value = MapHandle::from_map_id(map_id)
-                .ok()?
-                .lookup(&0u32.to_ne_bytes(), MapFlags::ANY)
-                .ok()??;
-            Some(u64::from_ne_bytes(value[..8].try_into().unwrap()))
+            let map = MapHandle::from_map_id(map_id).ok()?;
+            map.name().to_str()?.ends_with(".bss").then_some(map)
         })
-        .unwrap_or(0);
+        .unwrap_or_else(|| panic!("program {id} has no .bss map: {:?}", info.map_ids))
+        .lookup(&0u32.to_ne_bytes(), MapFlags::ANY)
+        .expect("read the .bss map")
+        .map(|value| u64::from_ne_bytes(value[..8].try_into().unwrap()))
+        .expect("the .bss map has its one entry");
     Some((info.name.to_string_lossy().into_owned(), info.ty, execs))
 }
 
