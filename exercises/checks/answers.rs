@@ -1,6 +1,6 @@
-//! Pieces shared by the checks of chapter 3's bpftool exercises (each includes this file): the
-//! reader's answers file, chapter 2's example that the reader looked at, and the kernel's own
-//! names for program and map types.
+//! Pieces shared by the checks of the tour exercises (each includes this file): the reader's
+//! answers file, the chapter's example that the reader looked at, and the kernel's own names for
+//! program and map types.
 #![allow(dead_code)] // each check uses only some of these helpers
 
 use std::ffi::CStr;
@@ -33,17 +33,17 @@ fn repository() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Chapter 2's `binary`, as `cargo run -p chapter02 --bin BINARY` builds it in the repository's
-/// own workspace (a no-op when it is built already).
-pub fn chapter02_binary(binary: &str) -> String {
+/// A chapter's `binary`, as `cargo run -p PACKAGE --bin BINARY` builds it in the repository's
+/// own workspace (a no-op when it is built already): the program a tour exercise looks at.
+pub fn chapter_binary(package: &str, binary: &str) -> String {
     let root = repository();
     let status = Command::new(env!("CARGO"))
         .current_dir(&root)
-        .args(["build", "--quiet", "-p", "chapter02", "--bin", binary])
+        .args(["build", "--quiet", "-p", package, "--bin", binary])
         .env_remove("CARGO_TARGET_DIR")
         .status()
         .expect("running cargo build");
-    assert!(status.success(), "building chapter02's {binary}");
+    assert!(status.success(), "building {package}'s {binary}");
     root.join("target/debug")
         .join(binary)
         .to_string_lossy()

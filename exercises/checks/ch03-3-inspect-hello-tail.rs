@@ -16,7 +16,7 @@ const ANSWERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/answers.txt");
 fn the_answers_match_the_kernels_view_of_hello_tail() {
     testing::require_kernel();
     let answers = answers::answers(ANSWERS);
-    let binary = answers::chapter02_binary("hello-tail");
+    let binary = answers::chapter_binary("chapter02", "hello-tail");
     let _lock = lock_trace_pipe();
     let mut program = Session::spawn(&binary, &[]);
     if let Err(seen) = program.wait_for_line(std::time::Duration::from_secs(30), |l| {

@@ -2,13 +2,19 @@
 //! `insn_cnt` of the program's BPF_PROG_LOAD (seen by strace) and the length of the program as
 //! the kernel holds it (its xlated instructions, from the kernel's program info).
 
+#[path = "answers.rs"]
+mod answers;
+use std::sync::LazyLock;
+
 use std::process::Command;
 use std::time::Duration;
 
 use ebpf_support::testing::{self, Session, exercise_failed};
 use libbpf_rs::query::{ProgInfoIter, ProgInfoQueryOptions};
 
-const PROGRAM: &str = env!("CARGO_BIN_EXE_ch04-1-insn-count");
+/// The program the reader looks at: chapter 4's hello-buffer-config, unchanged.
+static PROGRAM: LazyLock<String> =
+    LazyLock::new(|| answers::chapter_binary("chapter04", "hello-buffer-config"));
 const ANSWER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/answer.txt");
 
 /// `insn_cnt=42` in strace's line for the BPF_PROG_LOAD of `hello`.
@@ -17,7 +23,8 @@ fn insn_cnt_under_strace() -> u64 {
     let status = Command::new("strace")
         .args(["-f", "-e", "trace=bpf", "-o"])
         .arg(&trace)
-        .args([PROGRAM, "--trigger", "--count", "1", "--timeout", "20"])
+        .arg(&*PROGRAM)
+        .args(["--trigger", "--count", "1", "--timeout", "20"])
         .output()
         .expect("run strace (apt-get install strace)");
     assert!(status.status.success(), "{status:?}");
@@ -47,7 +54,7 @@ fn answer(text: &str, name: &str) -> Result<u64, String> {
 #[test]
 fn the_answers_are_the_kernels_counts() {
     testing::require_kernel();
-    let mut program = Session::spawn(PROGRAM, &[]);
+    let mut program = Session::spawn(&PROGRAM, &[]);
     // A program that does not load is "could not run", not "not solved" (see checks/common.rs).
     if let Err(seen) = program.wait_for_line(Duration::from_secs(30), |l| l.contains(": attached"))
     {

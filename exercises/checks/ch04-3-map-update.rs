@@ -1,13 +1,19 @@
 //! Check for exercise 4.3: after update.sh has run, the running program's config map gives
 //! user ID 2 the message "Hello 2", and the program sends it on the next exec of that user.
 
+#[path = "answers.rs"]
+mod answers;
+use std::sync::LazyLock;
+
 use std::process::Command;
 use std::time::Duration;
 
 use ebpf_support::testing::{self, Session, TestUser, exec_marked, exercise_failed, unique_comm};
 use libbpf_rs::{MapCore, MapFlags, MapHandle};
 
-const PROGRAM: &str = env!("CARGO_BIN_EXE_ch04-3-map-update");
+/// The program the reader looks at: chapter 4's hello-buffer-config, unchanged.
+static PROGRAM: LazyLock<String> =
+    LazyLock::new(|| answers::chapter_binary("chapter04", "hello-buffer-config"));
 const UPDATE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/update.sh");
 const MESSAGE: &str = "Hello 2";
 
@@ -25,7 +31,7 @@ fn message_for(program: &mut Session, user: TestUser) -> String {
 #[test]
 fn user_2_gets_the_new_message() {
     testing::require_kernel();
-    let mut program = Session::spawn(PROGRAM, &[]);
+    let mut program = Session::spawn(&PROGRAM, &[]);
     if let Err(seen) = program.wait_for_line(Duration::from_secs(30), |l| l.contains(": attached"))
     {
         panic!(

@@ -1,6 +1,10 @@
 //! Check for exercise 4.4: after pin.sh has run and the program has quit, /sys/fs/bpf/hi is a pin
 //! of the program's `hello`, still loaded; once the check removes the pin, it is gone.
 
+#[path = "answers.rs"]
+mod answers;
+use std::sync::LazyLock;
+
 use std::io::{BufRead, BufReader};
 use std::os::fd::AsRawFd;
 use std::process::{Command, Stdio};
@@ -10,7 +14,9 @@ use ebpf_support::testing::{self, BpfObjects, exercise_failed};
 use libbpf_rs::libbpf_sys as sys;
 use libbpf_rs::query::ProgInfoIter;
 
-const PROGRAM: &str = env!("CARGO_BIN_EXE_ch04-4-pin");
+/// The program the reader looks at: chapter 4's hello-buffer-config, unchanged.
+static PROGRAM: LazyLock<String> =
+    LazyLock::new(|| answers::chapter_binary("chapter04", "hello-buffer-config"));
 const PIN_SH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/pin.sh");
 const PIN: &str = "/sys/fs/bpf/hi";
 
@@ -43,7 +49,7 @@ fn the_pinned_program_outlives_its_process() {
         .status();
 
     // Not a testing::Session: that would count the pinned program as a leak.
-    let mut child = Command::new(PROGRAM)
+    let mut child = Command::new(&*PROGRAM)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

@@ -2,6 +2,10 @@
 //! /sys/fs/bpf/mylink is a pin of the program's own link, and its program is still loaded;
 //! once the check removes the pin, both are gone.
 
+#[path = "answers.rs"]
+mod answers;
+use std::sync::LazyLock;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -10,7 +14,9 @@ use ebpf_support::testing::{self, BpfObjects, exercise_failed};
 use libbpf_rs::libbpf_sys as sys;
 use libbpf_rs::query::{LinkInfo, ProgInfoIter};
 
-const PROGRAM: &str = env!("CARGO_BIN_EXE_ch04-7-link-pin");
+/// The program the reader looks at: chapter 4's hello-buffer-config, unchanged.
+static PROGRAM: LazyLock<String> =
+    LazyLock::new(|| answers::chapter_binary("chapter04", "hello-buffer-config"));
 const PIN_SH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/pin-link.sh");
 const PIN: &str = "/sys/fs/bpf/mylink";
 
@@ -50,7 +56,7 @@ fn the_pinned_link_and_its_program_outlive_the_process() {
         .status();
 
     // Not a testing::Session: that would count the pinned program as a leak.
-    let mut child = Command::new(PROGRAM)
+    let mut child = Command::new(&*PROGRAM)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
