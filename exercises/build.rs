@@ -5,5 +5,8 @@ use std::path::Path;
 fn main() {
     // Starters and solutions both sit two folders below the repository root.
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    ebpf_support::build::skeletons_with(&[root.join("chapter02/src/bpf")]);
+    ebpf_support::build::skeletons_with(&[
+        root.join("chapter02/src/bpf"),
+        root.join("chapter04/src/bpf"),
+    ]);
 }

@@ -124,6 +124,8 @@ pub enum Hook {
     Tracepoint(&'static str, &'static str),
     /// A raw tracepoint: `sys_enter`.
     RawTracepoint(&'static str),
+    /// XDP on a network interface: which one is the example's choice (a lab's, or `--iface`).
+    Xdp,
     /// None: the example loads no program and only talks to the kernel through bpf() (a pinned
     /// map, BTF by id), so all it needs from the kernel is BTF.
     UserSpace,
@@ -136,6 +138,7 @@ pub enum HookKind {
     Kprobe,
     Tracepoint,
     RawTracepoint,
+    Xdp,
     UserSpace,
 }
 
@@ -146,6 +149,7 @@ impl Hook {
             Hook::Ksyscall(_) => Capability::Ksyscall,
             Hook::Tracepoint(..) => Capability::Tracepoint,
             Hook::RawTracepoint(_) => Capability::RawTracepoint,
+            Hook::Xdp => Capability::XdpOnVeth,
             Hook::UserSpace => Capability::Btf,
         }
     }
@@ -155,6 +159,7 @@ impl Hook {
             Hook::Ksyscall(_) => HookKind::Kprobe,
             Hook::Tracepoint(..) => HookKind::Tracepoint,
             Hook::RawTracepoint(_) => HookKind::RawTracepoint,
+            Hook::Xdp => HookKind::Xdp,
             Hook::UserSpace => HookKind::UserSpace,
         }
     }
@@ -166,6 +171,7 @@ impl std::fmt::Display for Hook {
             Hook::Ksyscall(syscall) => write!(f, "kprobe on the {syscall} syscall"),
             Hook::Tracepoint(category, name) => write!(f, "tracepoint {category}/{name}"),
             Hook::RawTracepoint(name) => write!(f, "raw tracepoint {name}"),
+            Hook::Xdp => f.write_str("XDP"),
             Hook::UserSpace => f.write_str("no hook (user space only)"),
         }
     }
@@ -177,6 +183,7 @@ impl std::fmt::Display for HookKind {
             HookKind::Kprobe => "kprobe",
             HookKind::Tracepoint => "tracepoint",
             HookKind::RawTracepoint => "raw-tracepoint",
+            HookKind::Xdp => "xdp",
             HookKind::UserSpace => "user-space",
         })
     }
@@ -263,6 +270,7 @@ impl Example {
                     format!("{record}\ttracepoint\t{category}\t{name}")
                 }
                 Hook::RawTracepoint(name) => format!("{record}\traw_tp\t{name}"),
+                Hook::Xdp => format!("{record}\txdp"),
                 Hook::UserSpace => format!("{record}\tuser_space"),
             });
         }
@@ -315,6 +323,7 @@ impl Example {
                     Some(Hook::Tracepoint(leak(category), leak(name)))
                 }
                 ["raw_tp", name] => Some(Hook::RawTracepoint(leak(name))),
+                ["xdp"] => Some(Hook::Xdp),
                 ["user_space"] => Some(Hook::UserSpace),
                 _ => None,
             };
@@ -394,6 +403,12 @@ mod tests {
         assert_eq!(Example::parse(&text), Some(EXAMPLE), "{text}");
         assert_eq!(EXAMPLE.test_prefix(), "hello_map::");
         assert_eq!(Example::parse("example\tonly three"), None);
+        let xdp = Example {
+            hook: Hook::Xdp,
+            fallbacks: &[],
+            ..EXAMPLE
+        };
+        assert_eq!(Example::parse(&xdp.describe()), Some(xdp));
         let user_space = Example {
             hook: Hook::UserSpace,
             fallbacks: &[],

@@ -57,6 +57,16 @@ const PACKAGES: &[Package] = &[
         fallback: Some("linux-tools-common"),
         why: "inspects loaded programs and maps; generates vmlinux.h",
     },
+    Package {
+        name: "strace",
+        fallback: None,
+        why: "shows the bpf() calls of chapter 4; bpf-watch's tests compare with it",
+    },
+    Package {
+        name: "iproute2",
+        fallback: None,
+        why: "`ip link … xdp` and `tc` attach programs in chapter 3's exercises",
+    },
 ];
 
 pub fn run(needs: Needs) -> Result<()> {

@@ -21,6 +21,7 @@ fn program_type(hook: Hook) -> ProgramType {
         Hook::Ksyscall(_) => ProgramType::Kprobe,
         Hook::Tracepoint(..) => ProgramType::Tracepoint,
         Hook::RawTracepoint(_) => ProgramType::RawTracepoint,
+        Hook::Xdp => ProgramType::Xdp,
         Hook::UserSpace => ProgramType::Unspec,
     }
 }
@@ -97,6 +98,9 @@ pub fn attach_to(hook: Hook, program: &ProgramMut) -> Result<Link> {
             program.attach_tracepoint(TracepointCategory::Custom(category.into()), name)
         }
         Hook::RawTracepoint(name) => program.attach_raw_tracepoint(name),
+        // An XDP program attaches to an interface, which the hook does not name: the example
+        // calls `attach_xdp(ifindex)` itself.
+        Hook::Xdp => anyhow::bail!("an XDP program attaches with attach_xdp(ifindex)"),
         Hook::UserSpace => anyhow::bail!("a user-space example attaches nothing"),
     }
     .with_context(|| format!("attaching to the {hook}"))

@@ -9,7 +9,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 use super::catalogue::{Arch, Lane};
-use super::package::{KernelFiles, busybox};
+use super::package::{KernelFiles, busybox, foreign_tools};
 use crate::cpio::Archive;
 
 /// The marker line that carries the guest script's exit status back to the host: /init
@@ -144,19 +144,25 @@ fn module_depends(bytes: &[u8]) -> Vec<String> {
 
 /// The guest's /init: load modules, build the overlay root, run the script in it, report its
 /// exit status and power off.
-fn init_script(arch: Arch, interactive: bool) -> String {
+fn init_script(arch: Arch, foreign_tools: Option<&Path>, interactive: bool) -> String {
     let workspace = crate::workspace::root();
     let workspace = workspace.display();
-    // An arm64 guest cannot run the host's x86_64 /usr/bin, so busybox stands in for it.
-    let arm64_userland = if arch.is_host() {
-        String::new()
-    } else {
-        "for dir in /root/usr/bin /root/usr/sbin; do\n\
-             mount -t tmpfs tmpfs $dir\n\
-             cp /bin/busybox $dir/busybox\n\
-             for applet in $(/bin/busybox --list); do [ $applet = busybox ] || ln -sf busybox $dir/$applet; done\n\
-         done\n"
-            .to_string()
+    // An arm64 guest cannot run the host's x86_64 /usr/bin, so busybox stands in for it, and
+    // Debian's arm64 bpftool and strace, with their libraries, are copied in beside it.
+    let arm64_userland = match foreign_tools {
+        None => String::new(),
+        Some(tools) => format!(
+            "for dir in /root/usr/bin /root/usr/sbin; do\n\
+                 mount -t tmpfs tmpfs $dir\n\
+                 cp /bin/busybox $dir/busybox\n\
+                 for applet in $(/bin/busybox --list); do [ $applet = busybox ] || ln -sf busybox $dir/$applet; done\n\
+             done\n\
+             tools=/root{tools}\n\
+             for lib in lib usr/lib; do [ -d $tools/$lib ] && cp -af $tools/$lib/. /root/usr/lib/; done\n\
+             cp $tools/usr/sbin/bpftool /root/usr/sbin/bpftool\n\
+             cp $tools/usr/bin/strace /root/usr/bin/strace\n",
+            tools = tools.display()
+        ),
     };
     let run = if interactive {
         let shell = if arch.is_host() {
@@ -219,10 +225,15 @@ pub(super) fn initramfs(
     ] {
         archive.dir(dir);
     }
+    let foreign_tools = if lane.arch.is_host() {
+        None
+    } else {
+        Some(foreign_tools(lane.arch)?)
+    };
     archive.file(
         "init",
         0o755,
-        init_script(lane.arch, interactive).as_bytes(),
+        init_script(lane.arch, foreign_tools.as_deref(), interactive).as_bytes(),
     );
     archive.file("bin/busybox", 0o755, &fs::read(busybox(lane.arch)?)?);
     let modules = kernel.modules_for(BOOT_MODULES)?;

@@ -138,12 +138,33 @@ pub(super) fn busybox(arch: Arch) -> Result<PathBuf> {
     let dir = cache_dir().join(format!("busybox-{}", arch.debian()));
     let binary = dir.join("bin/busybox");
     if !binary.exists() {
+        let _ = fs::remove_dir_all(&dir);
         unpack_package("busybox-static", arch, &dir)?;
     }
     Ok(binary)
 }
 
-/// Downloads a Debian package for `arch` and unpacks it into `dir`, without installing it.
+/// What a foreign-architecture guest needs to run the tools the tests compare with (bpftool,
+/// strace): their packages and the shared libraries they link to.
+const FOREIGN_TOOLS: &[&str] = &["bpftool", "strace", "libc6", "libcap2", "libelf1", "zlib1g"];
+
+/// bpftool and strace for `arch` with their libraries, unpacked into one folder that the guest
+/// copies over its root.
+pub(super) fn foreign_tools(arch: Arch) -> Result<PathBuf> {
+    let dir = cache_dir().join(format!("tools-{}", arch.debian()));
+    let complete = dir.join(".complete");
+    if !complete.exists() {
+        let _ = fs::remove_dir_all(&dir);
+        for package in FOREIGN_TOOLS {
+            unpack_package(package, arch, &dir)?;
+        }
+        fs::write(&complete, "")?;
+    }
+    Ok(dir)
+}
+
+/// Downloads a Debian package for `arch` and unpacks it into `dir` (over what is there),
+/// without installing it.
 fn unpack_package(package: &str, arch: Arch, dir: &Path) -> Result<()> {
     // A fresh folder per download: no .deb left over from an interrupted run can be picked.
     let download = cache_dir().join("downloads").join(package);
@@ -166,7 +187,6 @@ fn unpack_package(package: &str, arch: Arch, dir: &Path) -> Result<()> {
                 .is_some_and(|n| n.to_string_lossy().starts_with(&format!("{package}_")))
         })
         .with_context(|| format!("apt-get download left no {package}_*.deb"))?;
-    let _ = fs::remove_dir_all(dir);
     fs::create_dir_all(dir)?;
     crate::workspace::run_status(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(dir))?;
     fs::remove_dir_all(&download)?;

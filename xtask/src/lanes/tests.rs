@@ -167,7 +167,7 @@ pub fn run(lane: &Lane, only: Option<&[String]>) -> Result<LaneTests> {
         ));
     }
     script.push_str("cat /lane-out/tests.log\nexit $failed\n");
-    let run = run_script(lane, &script, Duration::from_secs(20 * 60))?;
+    let run = run_script(lane, &script, Duration::from_secs(10 * 60))?;
     let log = fs::read_to_string(run.out_dir.join("tests.log")).unwrap_or_default();
     let (mut passed, mut failed) = (0, 0);
     for line in log.lines() {

@@ -1,0 +1,73 @@
+//! Pieces shared by the checks of the tour exercises (each includes this file): the reader's
+//! answers file, the chapter's example that the reader looked at, and the kernel's own names for
+//! program and map types.
+#![allow(dead_code)] // each check uses only some of these helpers
+
+use std::ffi::CStr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The `key: value` lines of `answers.txt`, in order, without comments and blank values.
+pub fn answers(file: &str) -> Vec<(String, String)> {
+    std::fs::read_to_string(file)
+        .unwrap_or_else(|e| panic!("reading {file}: {e}"))
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .filter_map(|line| line.split_once(':'))
+        .map(|(key, value)| (key.trim().to_string(), value.trim().to_string()))
+        .filter(|(_, value)| !value.is_empty())
+        .collect()
+}
+
+/// Every answer for `key`.
+pub fn all(answers: &[(String, String)], key: &str) -> Vec<String> {
+    answers
+        .iter()
+        .filter(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+/// The repository's root: starters and solutions sit two folders below it.
+fn repository() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A chapter's `binary`, as `cargo run -p PACKAGE --bin BINARY` builds it in the repository's
+/// own workspace (a no-op when it is built already): the program a tour exercise looks at.
+pub fn chapter_binary(package: &str, binary: &str) -> String {
+    let root = repository();
+    let status = Command::new(env!("CARGO"))
+        .current_dir(&root)
+        .args(["build", "--quiet", "-p", package, "--bin", binary])
+        .env_remove("CARGO_TARGET_DIR")
+        .status()
+        .expect("running cargo build");
+    assert!(status.success(), "building {package}'s {binary}");
+    root.join("target/debug")
+        .join(binary)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// libbpf's name for a program type, as bpftool prints it (`raw_tracepoint`).
+pub fn program_type_name(ty: libbpf_rs::ProgramType) -> String {
+    // SAFETY: libbpf returns a static string, or NULL.
+    let name = unsafe { libbpf_rs::libbpf_sys::libbpf_bpf_prog_type_str(ty as u32) };
+    assert!(!name.is_null(), "libbpf knows no name for {ty:?}");
+    // SAFETY: a NUL-terminated static string.
+    unsafe { CStr::from_ptr(name) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// libbpf's name for a map type, as bpftool prints it (`prog_array`).
+pub fn map_type_name(ty: libbpf_rs::MapType) -> String {
+    // SAFETY: as above.
+    let name = unsafe { libbpf_rs::libbpf_sys::libbpf_bpf_map_type_str(ty as u32) };
+    assert!(!name.is_null(), "libbpf knows no name for {ty:?}");
+    // SAFETY: a NUL-terminated static string.
+    unsafe { CStr::from_ptr(name) }
+        .to_string_lossy()
+        .into_owned()
+}
