@@ -6,16 +6,19 @@ use std::process::Command;
 
 use ebpf_support::testing::{self, exercise_failed};
 
+#[path = "answers.rs"]
+mod answers;
 #[path = "relocations.rs"]
 mod relocations;
 
-const PROGRAM: &str = env!("CARGO_BIN_EXE_ch05-3-load-log");
 const ANSWER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/answer.sh");
 
 #[test]
 fn the_answer_is_what_libbpf_did() {
     testing::require_kernel();
-    let (_, log) = relocations::verbose_run(PROGRAM);
+    // Chapter 5's example, as the reader runs it.
+    let program = answers::chapter_binary("chapter05", "hello-buffer-config-core");
+    let (_, log) = relocations::verbose_run(&program);
     let found = relocations::relocations(&log, "hello");
     let first = found
         .first()
@@ -30,7 +33,7 @@ fn the_answer_is_what_libbpf_did() {
     let script = std::fs::read_to_string(ANSWER).expect("reading answer.sh");
     let output = Command::new("sh")
         .args(["-c", &script])
-        .env("PROGRAM", PROGRAM)
+        .env("PROGRAM", &program)
         .output()
         .expect("running answer.sh");
     let answer = String::from_utf8_lossy(&output.stdout);
