@@ -88,6 +88,13 @@ mod btf_dump {
         let pinned = Command::new(BINARY).args(["--pinned", &pin]).output();
         std::fs::remove_file(&pin).unwrap();
         assert_eq!(String::from_utf8(pinned.unwrap().stdout).unwrap(), map_dump);
+        bpftool(&format!("prog pin id {prog} {pin}"));
+        let pinned = Command::new(BINARY).args(["--pinned", &pin]).output();
+        std::fs::remove_file(&pin).unwrap();
+        assert_eq!(
+            String::from_utf8(pinned.unwrap().stdout).unwrap(),
+            prog_dump
+        );
 
         let (status, _) = session.interrupt();
         assert!(matches!(status, WaitStatus::Exited(_, 0)), "{status:?}");
