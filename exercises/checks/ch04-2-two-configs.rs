@@ -4,14 +4,20 @@
 //! by id, fetch its info, walk its keys, read its values). The check runs that strace itself and
 //! derives every expected answer from what it shows on the `config` maps' file descriptors.
 
+#[path = "answers.rs"]
+mod answers;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use ebpf_support::testing::{self, Session, exercise_failed};
 use libbpf_rs::query::MapInfoIter;
 
-const PROGRAM: &str = env!("CARGO_BIN_EXE_ch04-2-two-configs");
+/// The program the reader looks at: chapter 4's hello-buffer-config, unchanged.
+static PROGRAM: LazyLock<String> =
+    LazyLock::new(|| answers::chapter_binary("chapter04", "hello-buffer-config"));
 const ANSWER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/answer.txt");
 
 /// One line of strace's output: `bpf(BPF_MAP_GET_FD_BY_ID, {map_id=12, …}, 12) = 3`.
@@ -110,8 +116,8 @@ fn command_name(text: &str) -> String {
 #[test]
 fn the_answers_are_what_strace_shows() {
     testing::require_kernel();
-    let first = Session::spawn(PROGRAM, &[]);
-    let second = Session::spawn(PROGRAM, &[]);
+    let first = Session::spawn(&PROGRAM, &[]);
+    let second = Session::spawn(&PROGRAM, &[]);
     let mut sessions = vec![first, second];
     for session in &mut sessions {
         // A program that does not load is "could not run", not "not solved" (see checks/common.rs).
@@ -156,9 +162,9 @@ fn the_answers_are_what_strace_shows() {
         dump.walked
     );
 
-    let answers = std::fs::read_to_string(ANSWER).unwrap_or_default();
+    let text = std::fs::read_to_string(ANSWER).unwrap_or_default();
     let maps = dump.walked.len().to_string();
-    match answer(&answers, "maps") {
+    match answer(&text, "maps") {
         Some(n) if n == maps => {}
         got => exercise_failed(
             &format!("`maps: {maps}`: bpftool dumped {maps} maps called config"),
@@ -183,7 +189,7 @@ fn the_answers_are_what_strace_shows() {
             "strace shows no `{step}` step:\n{text}"
         );
         let expected = commands.iter().cloned().collect::<Vec<_>>().join(" or ");
-        match answer(&answers, step) {
+        match answer(&text, step) {
             Some(got) if commands.contains(&command_name(&got)) => {}
             got => exercise_failed(
                 &format!("`{step}: {expected}`: the bpf() command that {what}"),

@@ -3,14 +3,20 @@
 //! view: the links the process holds, each link's program (link info) and that program's name
 //! (program info).
 
+#[path = "answers.rs"]
+mod answers;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use ebpf_support::testing::{self, Session, exercise_failed};
 use libbpf_rs::query::{LinkInfoIter, ProgInfoIter};
 
-const PROGRAM: &str = env!("CARGO_BIN_EXE_ch04-6-links");
+/// The program the reader looks at: chapter 4's hello-buffer-config, unchanged.
+static PROGRAM: LazyLock<String> =
+    LazyLock::new(|| answers::chapter_binary("chapter04", "hello-buffer-config"));
 const LINKS_SH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/links.sh");
 
 fn show(lines: &BTreeSet<(u32, u32, String)>) -> String {
@@ -24,7 +30,7 @@ fn show(lines: &BTreeSet<(u32, u32, String)>) -> String {
 #[test]
 fn links_sh_prints_each_link_with_its_program() {
     testing::require_kernel();
-    let mut program = Session::spawn(PROGRAM, &[]);
+    let mut program = Session::spawn(&PROGRAM, &[]);
     // A program that does not load is "could not run", not "not solved" (see checks/common.rs).
     if let Err(seen) = program.wait_for_line(Duration::from_secs(30), |l| l.contains(": attached"))
     {
