@@ -23,7 +23,7 @@ pub const HELLO_BUFFER_CONFIG_CORE: Example = Example {
         Mutant {
             name: "lookup-by-pid",
             file: "hello-buffer-config.bpf.c",
-            from: "bpf_map_lookup_elem(&my_config, &data->uid);",
+            from: "bpf_map_lookup_elem(&my_config, &uid);",
             to: "bpf_map_lookup_elem(&my_config, &data->pid);",
         },
     ],

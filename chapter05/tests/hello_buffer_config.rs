@@ -99,9 +99,17 @@ mod hello_buffer_config_core {
         } else {
             "di"
         };
+        // libbpf matches the object's pt_regs (on arm64 its flavour `pt_regs___arm64`) with the
+        // kernel's.
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.starts_with("libbpf: CO-RE relocating [")
+                    && l.contains("] struct pt_regs")
+                    && l.ends_with("] struct pt_regs in [vmlinux]")),
+            "no CO-RE relocation of struct pt_regs in: {stderr}"
+        );
         for wanted in [
-            "libbpf: CO-RE relocating [".to_string(),
-            "] struct pt_regs: found target candidate [".to_string(),
             format!("struct pt_regs.{register} ("),
             "patched insn #".to_string(),
         ] {

@@ -49,12 +49,15 @@ int hello(void *ctx)
 		return 0;
 
 	data->pid = bpf_get_current_pid_tgid() >> 32;
-	data->uid = bpf_get_current_uid_gid() & 0xFFFFFFFF;
+	u32 uid = bpf_get_current_uid_gid() & 0xFFFFFFFF;
+	data->uid = uid;
 	bpf_get_current_comm(&data->command, sizeof(data->command));
 	// The path is in the calling process's memory: a user-space read.
 	bpf_probe_read_user_str(&data->path, sizeof(data->path), pathname);
 
-	struct user_msg_t *p = bpf_map_lookup_elem(&my_config, &data->uid);
+	// The key from the stack: 6.12's verifier takes ring buffer memory as a map key, but 6.1's
+	// refuses it (`R2 type=alloc_mem expected=fp, pkt, pkt_meta, map_key, map_value`).
+	struct user_msg_t *p = bpf_map_lookup_elem(&my_config, &uid);
 	if (p != 0)
 		bpf_probe_read_kernel(&data->message, sizeof(data->message), p->message);
 	else
