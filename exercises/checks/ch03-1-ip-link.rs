@@ -47,9 +47,35 @@ fn xdp_program(node: &Node) -> Option<u32> {
     after.split_whitespace().next()?.parse().ok()
 }
 
+/// iproute2 makes its pinning folders in the BPF file system (`tc/globals`, with `ip` and `xdp`
+/// links to `tc`) the first time it loads an object. Whatever made them, this check removes them
+/// again if they were not there before and are still empty.
+struct IprouteFolders {
+    made_here: bool,
+}
+
+impl IprouteFolders {
+    fn note() -> IprouteFolders {
+        IprouteFolders {
+            made_here: std::fs::symlink_metadata("/sys/fs/bpf/tc").is_err(),
+        }
+    }
+}
+
+impl Drop for IprouteFolders {
+    fn drop(&mut self) {
+        if self.made_here && std::fs::remove_dir("/sys/fs/bpf/tc/globals").is_ok() {
+            let _ = std::fs::remove_dir("/sys/fs/bpf/tc");
+            let _ = std::fs::remove_file("/sys/fs/bpf/ip");
+            let _ = std::fs::remove_file("/sys/fs/bpf/xdp");
+        }
+    }
+}
+
 #[test]
 fn the_commands_attach_hello_to_lo_and_detach_it() {
     testing::require_kernel();
+    let _folders = IprouteFolders::note();
     let lab = Lab::single().expect("building the lab");
     let node = lab.node("node");
     let dir = std::env::temp_dir().join(format!("ch03-1-ip-link-{}", std::process::id()));
