@@ -60,7 +60,7 @@ pub const PIN_DEMO: Example = Example {
     package: "chapter04",
     name: "pin-demo",
     privilege: Privilege::Tracing,
-    needs: &[C::Btf, C::Tracefs, C::Bpffs],
+    needs: &[C::Btf, C::Tracefs, C::Bpffs, C::PerfEventLink],
     hook: Hook::Tracepoint("syscalls", "sys_enter_execve"),
     fallbacks: &[],
     mutants: &[Mutant {

@@ -123,11 +123,26 @@ mod bpf_watch {
         // The config entries, written between load and attach. (Not by the fd MAP_CREATE
         // returned: libbpf moves each map to an fd it reserved when the object was opened.)
         let hello_fd = returned_fd(calls[hello]);
-        let link = position(&calls, "the link", |l| {
-            l.starts_with(&format!(
-                "BPF_LINK_CREATE prog_fd={hello_fd} attach_type=BPF_PERF_EVENT = "
-            )) && !l.contains("= -1")
-        });
+        // Before 5.15 a kprobe or tracepoint attachment is no BPF link: libbpf's probe for
+        // one fails (EINVAL), and it attaches through perf_event_open and an ioctl instead.
+        let link = if ebpf_support::has(Capability::PerfEventLink) {
+            position(&calls, "the link", |l| {
+                l.starts_with(&format!(
+                    "BPF_LINK_CREATE prog_fd={hello_fd} attach_type=BPF_PERF_EVENT = "
+                )) && !l.contains("= -1")
+            })
+        } else {
+            assert!(
+                !calls
+                    .iter()
+                    .any(|l| l.starts_with("BPF_LINK_CREATE") && !l.contains("= -1")),
+                "{calls:#?}"
+            );
+            // The attach starts where libbpf asks whether the kernel has such links.
+            position(&calls, "libbpf's probe for perf-event links", |l| {
+                l.starts_with("BPF_LINK_CREATE")
+            })
+        };
         let updates = calls[hello..link]
             .iter()
             .filter(|l| l.starts_with("BPF_MAP_UPDATE_ELEM map_fd="))

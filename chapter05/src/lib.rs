@@ -8,7 +8,7 @@ pub const HELLO_BUFFER_CONFIG_CORE: Example = Example {
     package: "chapter05",
     name: "hello-buffer-config-core",
     privilege: Privilege::Tracing,
-    needs: &[C::Btf, C::RingBuffer],
+    needs: &[C::Btf, C::RingBuffer, C::TaskPtRegs],
     // The book's kprobe on execve and, for a kernel without kprobes, the tracepoint that
     // fires at the same moment.
     hook: Hook::Ksyscall("execve"),

@@ -47,7 +47,10 @@ mod btf_dump {
 
     #[test]
     fn dumps_our_examples_map_and_program_as_bpftool_does() {
-        if !testing::ready_for(&chapter05::BTF_DUMP) {
+        // It loads hello-buffer-config-core's program, so it needs what that one needs.
+        if !testing::ready_for(&chapter05::BTF_DUMP)
+            || !testing::ready_for(&chapter05::HELLO_BUFFER_CONFIG_CORE)
+        {
             return;
         }
         let mut session = Session::spawn(EXAMPLE, &[]);
@@ -103,7 +106,10 @@ mod btf_dump {
 
     #[test]
     fn without_a_selector_it_loads_the_example_and_dumps_its_map_and_program() {
-        if !testing::ready_for(&chapter05::BTF_DUMP) {
+        // It loads hello-buffer-config-core's program, so it needs what that one needs.
+        if !testing::ready_for(&chapter05::BTF_DUMP)
+            || !testing::ready_for(&chapter05::HELLO_BUFFER_CONFIG_CORE)
+        {
             return;
         }
         let mark = IdMark::now();

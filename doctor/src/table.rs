@@ -82,7 +82,12 @@ fn render(examples: &[ebpf_support::needs::Example], columns: &[Column]) -> Stri
                     None => "not tested there",
                 };
                 match verdict(example, &c.findings) {
-                    Verdict::DoesNotRun(why) => format!("not supported: {why}"),
+                    // In a lane, a test of such an example proves its one-line refusal.
+                    Verdict::DoesNotRun(why) => match c.tested.get(&key) {
+                        Some(true) => format!("refuses, as tested: {why}"),
+                        Some(false) => format!("TESTS FAILED; not supported: {why}"),
+                        None => format!("not supported: {why}"),
+                    },
                     Verdict::Unknown(capability) => {
                         format!("unknown: {} was not probed", capability.name())
                     }

@@ -26,6 +26,11 @@ pub mod testing;
 /// asked behaviour is missing, not because something else broke.
 pub const EXERCISE_CHECK_FAILED: &str = "EXERCISE CHECK FAILED";
 
+/// The environment variable a kernel lane's script sets (to the lane's name) for the tests it
+/// runs: there a capability the kernel lacks is what the lane shows, and tests prove the
+/// example's refusal instead (see `testing::ready_for`).
+pub const LANE_VARIABLE: &str = "LEARNING_EBPF_LANE";
+
 /// Includes the skeleton that `build::skeletons()` generated for `src/bpf/NAME.bpf.c`
 /// (dashes in NAME become underscores), e.g. `skeleton!(hello_buffer)`.
 #[macro_export]

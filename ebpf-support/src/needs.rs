@@ -23,6 +23,8 @@ pub enum Capability {
     BpfLsmActive,
     RingBuffer,
     BpfLoop,
+    TaskPtRegs,
+    PerfEventLink,
     TailCallsWithSubprograms,
     XdpOnVeth,
     CapBpf,
@@ -32,7 +34,7 @@ pub enum Capability {
 }
 
 impl Capability {
-    pub const ALL: [Capability; 20] = [
+    pub const ALL: [Capability; 22] = [
         Capability::Btf,
         Capability::Jit,
         Capability::Tracefs,
@@ -47,6 +49,8 @@ impl Capability {
         Capability::BpfLsmActive,
         Capability::RingBuffer,
         Capability::BpfLoop,
+        Capability::TaskPtRegs,
+        Capability::PerfEventLink,
         Capability::TailCallsWithSubprograms,
         Capability::XdpOnVeth,
         Capability::CapBpf,
@@ -72,6 +76,8 @@ impl Capability {
             Capability::BpfLsmActive => "bpf in the LSM list",
             Capability::RingBuffer => "ring buffer",
             Capability::BpfLoop => "bpf_loop",
+            Capability::TaskPtRegs => "bpf_task_pt_regs",
+            Capability::PerfEventLink => "perf-event links",
             Capability::TailCallsWithSubprograms => "tail calls + BPF-to-BPF calls",
             Capability::XdpOnVeth => "XDP on veth",
             Capability::CapBpf => "CAP_BPF",
@@ -100,6 +106,12 @@ impl Capability {
             }
             Capability::RingBuffer => "BPF ring buffers (chapter 2, 5.8+)",
             Capability::BpfLoop => "bpf_loop (chapter 6, 5.17+)",
+            Capability::TaskPtRegs => {
+                "a tracing program reads any task's registers (chapter 5's CO-RE example, 5.15+)"
+            }
+            Capability::PerfEventLink => {
+                "kprobes and tracepoints attach as BPF links that can be pinned (chapter 4, 5.15+)"
+            }
             Capability::TailCallsWithSubprograms => {
                 "mixing tail calls and function calls (chapter 2, 5.10+)"
             }

@@ -46,13 +46,18 @@ enum Task {
     /// The whole test suite: set-up, format, clippy, every test on this kernel, the exercise
     /// proofs, the book, then every chapter's tests again in each kernel lane.
     Test {
-        /// Run only the tests of one kernel lane (see `cargo xtask vm list`).
+        /// Run only the tests of this kernel lane (see `cargo xtask vm list`); repeat it for
+        /// more than one.
         #[arg(long)]
-        lane: Option<String>,
+        lane: Vec<String>,
         /// Run every example's tests in the lanes, not only what the host cannot prove (and a
         /// smoke test of each chapter): what `cargo xtask compat` should record.
         #[arg(long)]
         full_lanes: bool,
+        /// In the lanes, let insta write the snapshots the tests take and copy them back into
+        /// the workspace: for a kernel that has no snapshots yet. Review them with `git diff`.
+        #[arg(long)]
+        record_snapshots: bool,
     },
     /// Build each example's declared mutants and prove that its tests fail on each.
     Mutants,
@@ -101,7 +106,15 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Task::Setup { book } => setup::run(setup::Needs { book }),
         Task::Run { args } => setup::run(setup::Needs::default()).and_then(|()| run_example(&args)),
-        Task::Test { lane, full_lanes } => test::run(test::Scope { lane, full_lanes }),
+        Task::Test {
+            lane,
+            full_lanes,
+            record_snapshots,
+        } => test::run(test::Scope {
+            lane,
+            full_lanes,
+            record_snapshots,
+        }),
         Task::Mutants => mutants::command(),
         Task::Learn(command) => learn::run(command),
         Task::Book => setup::run(setup::Needs { book: true }).and_then(|()| book::build()),

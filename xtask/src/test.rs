@@ -45,8 +45,11 @@ impl Tally {
 /// What `cargo xtask test` runs: everything, or one kernel lane alone; the lanes prove only
 /// what the host cannot (plus a smoke test of each chapter), or with `full_lanes` everything.
 pub struct Scope {
-    pub lane: Option<String>,
+    /// The lanes to run alone; none means the whole suite.
+    pub lane: Vec<String>,
     pub full_lanes: bool,
+    /// Write the lanes' new snapshots back into the workspace (see `lanes::tests::run`).
+    pub record_snapshots: bool,
 }
 
 /// What the host's part of the run found out, for the lanes and the table.
@@ -61,12 +64,19 @@ pub fn run(scope: Scope) -> Result<()> {
     let mut tally = Tally::default();
     tally.phase("set-up", |_| {
         crate::setup::run(crate::setup::Needs {
-            book: scope.lane.is_none(),
+            book: scope.lane.is_empty(),
         })
     })?;
-    let (lanes, host) = match &scope.lane {
-        Some(name) => (vec![lanes::find(name)?], None),
-        None => {
+    let (lanes, host) = match scope.lane.is_empty() {
+        false => (
+            scope
+                .lane
+                .iter()
+                .map(|name| lanes::find(name))
+                .collect::<Result<Vec<_>>>()?,
+            None,
+        ),
+        true => {
             // Findings of an earlier run must not stand in for a column that fails now.
             let _ = std::fs::remove_dir_all(crate::compat::dir());
             let host = host_phases(&mut tally);
@@ -85,7 +95,7 @@ pub fn run(scope: Scope) -> Result<()> {
     for lane in &lanes {
         tally.phase(
             &format!("kernel lane {}", lane.name),
-            |tally| match test_lane(lane, &examples, only.as_deref()) {
+            |tally| match test_lane(lane, &examples, only.as_deref(), scope.record_snapshots) {
                 Ok(result) => {
                     println!(
                         "lane {}: {} passed, {} failed",
@@ -101,7 +111,7 @@ pub fn run(scope: Scope) -> Result<()> {
             },
         );
     }
-    if scope.lane.is_none() {
+    if scope.lane.is_empty() {
         tally.phase("compatibility table", |tally| {
             tally.step(
                 "compatibility table is current",
@@ -157,9 +167,10 @@ fn test_lane(
     lane: &lanes::Lane,
     examples: &[Example],
     only: Option<&[String]>,
+    record_snapshots: bool,
 ) -> Result<lanes::tests::LaneTests> {
     crate::compat::forget(lane.name)?;
-    let result = lanes::tests::run(lane, only)?;
+    let result = lanes::tests::run(lane, only, record_snapshots)?;
     let promised = lane.promised_version();
     match &result.kernel_release {
         Some(release) if release.starts_with(&format!("{promised}.")) => {}

@@ -396,6 +396,7 @@ fn main() -> std::process::ExitCode {
 /// config map and of the program: one BTF object, seen two ways.
 fn own_example() -> anyhow::Result<()> {
     let mut object = MaybeUninit::uninit();
+    ebpf_support::require_needs(&chapter05::HELLO_BUFFER_CONFIG_CORE)?;
     let mut open = HelloBufferConfigSkelBuilder::default().open(&mut object)?;
     ebpf_support::choose_hook(&chapter05::BTF_DUMP, &mut open.progs.hello, None)?;
     let skel = open.load()?;

@@ -98,6 +98,18 @@ fn parse_args<T: clap::Parser>() -> Result<(T, bool)> {
     Ok((T::from_arg_matches(&matches).map_err(one_line)?, verbose))
 }
 
+/// Fails, naming the first kernel capability that `example` needs and this kernel lacks.
+/// `main` checks the example's own needs; an example that loads another's program checks
+/// that one's too.
+pub fn require_needs(example: &Example) -> Result<()> {
+    for need in example.needs {
+        if let Some(reason) = super::kernel::missing(*need) {
+            bail!("{reason}: {} needs {}", example.name, need.name());
+        }
+    }
+    Ok(())
+}
+
 /// Runs an example: parses its arguments, checks the privileges its description names and the
 /// kernel's BTF, catches Ctrl-C and SIGTERM, then runs `body`. Any error becomes
 /// `NAME: message` on one line (plus the verifier log, when the kernel rejected a program) and
@@ -114,11 +126,7 @@ pub fn main<A: clap::Parser>(example: &Example, body: impl FnOnce(A) -> Result<(
     super::libbpf_log::install();
     let result = parse_args::<A>().and_then(|(args, verbose)| {
         super::privileges::require(example.privilege)?;
-        for need in example.needs {
-            if let Some(reason) = super::kernel::missing(*need) {
-                bail!("{reason}: {} needs {}", example.name, need.name());
-            }
-        }
+        require_needs(example)?;
         if verbose {
             super::libbpf_log::show_everything();
         }

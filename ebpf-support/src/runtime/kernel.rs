@@ -67,6 +67,19 @@ pub fn check(capability: Capability) -> Option<Check> {
         C::Kprobe | C::Ksyscall if !Path::new(KPROBE_PMU).exists() => {
             check("looked for the kprobe PMU", Err(NO_KPROBES.into()))
         }
+        C::TaskPtRegs => task_pt_regs(),
+        // Kernel releases, not features, name this one: BPF_LINK_TYPE_PERF_EVENT is 5.15's.
+        C::PerfEventLink => check(
+            "compared the kernel release with 5.15, which made perf-event attachments BPF links",
+            match release() {
+                Some(version) if version >= (5, 15) => Ok(format!("{}.{}", version.0, version.1)),
+                Some((major, minor)) => Err(format!(
+                    "kernel {major}.{minor} attaches kprobes and tracepoints through perf events, \
+                     not BPF links (those arrived in 5.15), so there is no link to pin or query"
+                )),
+                None => Err("could not read the kernel release".into()),
+            },
+        ),
         C::CapBpf => capability_check(39),
         C::CapPerfmon => capability_check(38),
         C::CapNetAdmin => capability_check(12),
@@ -90,6 +103,33 @@ pub fn has(capability: Capability) -> bool {
 /// Why `capability` is missing, for one-line messages.
 pub fn missing(capability: Capability) -> Option<String> {
     check(capability).and_then(|c| c.result.err())
+}
+
+/// The running kernel's `major.minor`.
+pub fn release() -> Option<(u32, u32)> {
+    let text = std::fs::read_to_string("/proc/sys/kernel/osrelease").ok()?;
+    let mut parts = text.trim().split(['.', '-']).map(|p| p.parse::<u32>().ok());
+    Some((parts.next()??, parts.next()??))
+}
+
+/// libbpf's helper probe (a two-instruction program that calls the helper) for
+/// `bpf_task_pt_regs`. Without privileges nothing can be loaded, so nothing can be said.
+fn task_pt_regs() -> Option<Check> {
+    let supported = libbpf_rs::ProgramType::Tracepoint
+        .is_helper_supported(libbpf_rs::libbpf_sys::BPF_FUNC_task_pt_regs)
+        .ok()?;
+    Some(Check {
+        how: "asked libbpf's helper probe whether a tracepoint program may call bpf_task_pt_regs",
+        result: if supported {
+            Ok("offered".into())
+        } else {
+            Err(
+                "this kernel has no bpf_task_pt_regs helper (it arrived in 5.15, \
+                 bpf_get_current_task_btf in 5.11)"
+                    .into(),
+            )
+        },
+    })
 }
 
 fn capability_check(bit: u32) -> Option<Check> {

@@ -6,7 +6,7 @@ mod privileges;
 mod run;
 mod trace_pipe;
 
-pub use cli::{ExecTrigger, main, program_name};
+pub use cli::{ExecTrigger, main, program_name, require_needs};
 pub use hooks::{attach_to, choose_hook};
 pub use kernel::{Check, check, has, missing};
 pub use libbpf_log::LoadError;

@@ -5,8 +5,73 @@ use std::fs::File;
 /// True when this machine can run `example`'s tests: the privileges and the kernel
 /// capabilities its description names. A missing one skips the test, or fails it under CI
 /// (see `skips`).
+///
+/// In a kernel lane (`LANE_VARIABLE` set by the lane's script) the kernel is old or new
+/// on purpose, so a capability it lacks is not a machine's shortcoming but what the lane is
+/// there to show: the test then proves that the example refuses to run, with one line naming
+/// what is missing, and returns false.
 pub fn ready_for(example: &crate::needs::Example) -> bool {
+    let in_lane = std::env::var_os(crate::LANE_VARIABLE).is_some();
+    if in_lane && crate::require(example.privilege).is_ok() {
+        let lacking = example
+            .needs
+            .iter()
+            .find_map(|&need| crate::missing(need).map(|why| (need, why)));
+        if let Some((need, why)) = lacking {
+            prove_refusal(example, need, &why);
+            return false;
+        }
+    }
     ready(example.privilege, example.needs)
+}
+
+/// Runs `example`'s binary (beside the test's own folder, where cargo puts it) and requires
+/// it to stop at once with exit code 1 and one line naming `need`.
+fn prove_refusal(example: &crate::needs::Example, need: crate::needs::Capability, why: &str) {
+    use std::time::{Duration, Instant};
+    let binary = std::env::current_exe()
+        .ok()
+        .and_then(|test| Some(test.parent()?.parent()?.join(example.name)))
+        .filter(|path| path.is_file())
+        .unwrap_or_else(|| panic!("cannot find the {} binary beside this test", example.name));
+    let mut child = std::process::Command::new(&binary)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
+    let started = Instant::now();
+    while child.try_wait().ok().flatten().is_none() {
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "{} lacks {} here ({why}) but did not stop within 30 s",
+                example.name,
+                need.name()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let expected = format!(
+        "{}: {why}: {} needs {}",
+        example.name,
+        example.name,
+        need.name()
+    );
+    assert!(
+        output.status.code() == Some(1) && stderr.trim_end() == expected,
+        "{} should refuse with one line, {expected:?}; it gave {:?} and {stderr:?}",
+        example.name,
+        output.status
+    );
+    eprintln!(
+        "REFUSED, as it should on this kernel: {}: {}",
+        std::thread::current().name().unwrap_or("a test"),
+        stderr.trim_end()
+    );
 }
 
 /// `ready_for`, for tests of something other than an example (the doctor, say).

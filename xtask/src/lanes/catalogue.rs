@@ -50,11 +50,22 @@ pub(super) enum Kernel {
     },
 }
 
+/// Which Debian release's package lists a lane's kernel comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Suite {
+    /// The host's own apt lists (Debian 12: bookworm and bookworm-security).
+    Host,
+    /// Another release, such as `bullseye`: its lists are fetched into a private folder at run
+    /// time, from the archive locations in the host's own apt sources, and removed afterwards.
+    Other(&'static str),
+}
+
 #[derive(Clone, Copy, Debug)]
 pub struct Lane {
     pub name: &'static str,
     pub arch: Arch,
     pub(super) kernel: Kernel,
+    pub(super) suite: Suite,
 }
 
 pub const LANES: &[Lane] = &[
@@ -62,6 +73,7 @@ pub const LANES: &[Lane] = &[
         name: "debian-6.1",
         arch: Arch::X86_64,
         kernel: Kernel::Meta("linux-image-amd64"),
+        suite: Suite::Host,
     },
     Lane {
         name: "debian-6.12",
@@ -70,11 +82,13 @@ pub const LANES: &[Lane] = &[
             prefix: "linux-image-6.12.",
             suffix: "+deb12-amd64-unsigned",
         },
+        suite: Suite::Host,
     },
     Lane {
         name: "debian-6.1-arm64",
         arch: Arch::Aarch64,
         kernel: Kernel::Meta("linux-image-arm64"),
+        suite: Suite::Host,
     },
     Lane {
         name: "debian-6.12-arm64",
@@ -83,6 +97,18 @@ pub const LANES: &[Lane] = &[
             prefix: "linux-image-6.12.",
             suffix: "+deb12-arm64-unsigned",
         },
+        suite: Suite::Host,
+    },
+    // The book's era (Debian 11). Its verifier speaks differently, and bpf is not in its
+    // default LSM list, so LSM programs attach there but never run.
+    Lane {
+        name: "debian-5.10",
+        arch: Arch::X86_64,
+        kernel: Kernel::Newest {
+            prefix: "linux-image-5.10.",
+            suffix: "-amd64-unsigned",
+        },
+        suite: Suite::Other("bullseye"),
     },
 ];
 

@@ -128,16 +128,26 @@ pub struct LaneTests {
 /// Runs the chapters' tests inside `lane`, as CI would on the host: all of them, or only those
 /// whose names start with one of `only` (the doctor's own tests always run). Fails when the
 /// lane could not run or the doctor failed there; failing tests are counted instead.
-pub fn run(lane: &Lane, only: Option<&[String]>) -> Result<LaneTests> {
+///
+/// With `record_snapshots`, insta writes every snapshot the tests take (in the guest's
+/// throw-away overlay); the script copies the new ones out and they land in the workspace.
+pub fn run(lane: &Lane, only: Option<&[String]>, record_snapshots: bool) -> Result<LaneTests> {
     host_packages(lane.arch)?;
     let build = build_tests(lane.arch)?;
     // insta finds snapshots through `cargo metadata`; there is no cargo in the guest.
+    let insta = match record_snapshots {
+        false => "INSTA_UPDATE=no",
+        true => "INSTA_UPDATE=always INSTA_FORCE_PASS=1",
+    };
     let mut script = format!(
-        "export CI=true INSTA_UPDATE=no RUST_BACKTRACE=0 HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin\n\
-         export INSTA_WORKSPACE_ROOT='{}'\n\
+        "touch /tmp/lane-started\n\
+         export CI=true {insta} RUST_BACKTRACE=0 HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin\n\
+         export INSTA_WORKSPACE_ROOT='{}' {}='{}'\n\
          echo \"{KERNEL_LINE}$(uname -r) $(uname -m)\"\n\
          failed=0\n",
-        crate::workspace::root().display()
+        crate::workspace::root().display(),
+        ebpf_support::LANE_VARIABLE,
+        lane.name
     );
     script.push_str(&format!(
         "'{}' --results /lane-out/doctor.txt >/lane-out/doctor.log 2>&1\n\
@@ -166,8 +176,21 @@ pub fn run(lane: &Lane, only: Option<&[String]>) -> Result<LaneTests> {
             executable.display()
         ));
     }
+    if record_snapshots {
+        script.push_str(&format!(
+            "find '{}' -path '*/tests/snapshots/*.snap' -newer /tmp/lane-started | while read -r snap; do\n\
+                 mkdir -p \"/lane-out/snapshots$(dirname \"$snap\")\" && cp \"$snap\" \"/lane-out/snapshots$snap\"\n\
+             done\n",
+            crate::workspace::root().display()
+        ));
+    }
     script.push_str("cat /lane-out/tests.log\nexit $failed\n");
     let run = run_script(lane, &script, Duration::from_secs(10 * 60))?;
+    if record_snapshots {
+        for snapshot in copy_back(&run.out_dir.join("snapshots"))? {
+            println!("lane {}: recorded {}", lane.name, snapshot.display());
+        }
+    }
     let log = fs::read_to_string(run.out_dir.join("tests.log")).unwrap_or_default();
     let (mut passed, mut failed) = (0, 0);
     for line in log.lines() {
@@ -196,6 +219,35 @@ pub fn run(lane: &Lane, only: Option<&[String]>) -> Result<LaneTests> {
         kernel_release: kernel_release(&run.console),
         outcomes: crate::libtest::outcomes(&log),
     })
+}
+
+/// Copies the snapshot files under `out` (laid out by their absolute paths) to those paths.
+fn copy_back(out: &Path) -> Result<Vec<PathBuf>> {
+    let mut copied = Vec::new();
+    let mut stack = vec![out.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.filter_map(|e| e.ok()) {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let target = Path::new("/").join(path.strip_prefix(out)?);
+                if !target.starts_with(crate::workspace::root()) {
+                    bail!(
+                        "the lane wrote a snapshot outside the workspace: {}",
+                        target.display()
+                    );
+                }
+                fs::copy(&path, &target)
+                    .with_context(|| format!("copying {}", target.display()))?;
+                copied.push(target);
+            }
+        }
+    }
+    Ok(copied)
 }
 
 /// `lane kernel: 6.12.43+deb12-amd64 x86_64` on the console → `6.12.43+deb12-amd64`.
