@@ -89,11 +89,18 @@ enum Vm {
     Shell {
         #[arg(long, default_value = "debian-6.12")]
         lane: String,
+        /// More for the kernel's command line: `--kernel-args lsm=capability,yama,apparmor,bpf`
+        /// makes LSM programs run on 5.10.
+        #[arg(long, default_value = "")]
+        kernel_args: String,
     },
     /// Run one shell command line in a lane, e.g. `cargo xtask vm run --lane debian-6.1 -- uname -a`.
     Run {
         #[arg(long, default_value = "debian-6.12")]
         lane: String,
+        /// More for the kernel's command line, as for `vm shell`.
+        #[arg(long, default_value = "")]
+        kernel_args: String,
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
         command: Vec<String>,
     },
@@ -143,12 +150,21 @@ fn main() -> ExitCode {
 fn run_vm(vm: Vm) -> Result<()> {
     setup::run(setup::Needs::default())?;
     match vm {
-        Vm::Shell { lane } => lanes::shell(&lanes::find(&lane)?),
-        Vm::Run { lane, command } => {
+        Vm::Shell { lane, kernel_args } => lanes::shell(&lanes::find(&lane)?, &kernel_args),
+        Vm::Run {
+            lane,
+            kernel_args,
+            command,
+        } => {
             let lane = lanes::find(&lane)?;
             // The words form one shell command line, as with `sh -c`.
             let script = format!("cd '{}'\n{}\n", root().display(), command.join(" "));
-            let run = lanes::run_script(&lane, &script, std::time::Duration::from_secs(30 * 60))?;
+            let run = lanes::run_script(
+                &lane,
+                &script,
+                std::time::Duration::from_secs(30 * 60),
+                &kernel_args,
+            )?;
             if run.status != 0 {
                 eprintln!(
                     "xtask: the command exited with status {} in {}",

@@ -20,6 +20,7 @@ pub fn generate(lane: Option<&str>) -> Result<()> {
                 &lane,
                 "cp /sys/kernel/btf/vmlinux /lane-out/vmlinux.btf\n",
                 Duration::from_secs(300),
+                "",
             )?;
             if run.status != 0 {
                 bail!("could not copy the BTF out of {}", lane.name);

@@ -13,7 +13,13 @@ use super::catalogue::{Arch, Lane};
 use super::image::{EXIT_MARKER, initramfs};
 use super::package::{KernelFiles, cache_dir, host_packages};
 
-fn qemu_command(lane: &Lane, kernel: &KernelFiles, initrd: &Path, out: &Path) -> Command {
+fn qemu_command(
+    lane: &Lane,
+    kernel: &KernelFiles,
+    initrd: &Path,
+    out: &Path,
+    kernel_args: &str,
+) -> Command {
     use std::os::unix::process::CommandExt;
     let (binary, console) = match lane.arch {
         Arch::X86_64 => ("qemu-system-x86_64", "ttyS0"),
@@ -60,7 +66,7 @@ fn qemu_command(lane: &Lane, kernel: &KernelFiles, initrd: &Path, out: &Path) ->
     .arg(initrd)
     .args([
         "-append",
-        &format!("console={console} panic=-1 quiet loglevel=3"),
+        &format!("console={console} panic=-1 quiet loglevel=3 {kernel_args}"),
     ])
     .args([
         "-virtfs",
@@ -84,7 +90,13 @@ pub struct LaneRun {
 
 /// Boots `lane` and runs `script` (shell, in the host's root with a tmpfs overlay) as root,
 /// streaming the console. Fails only when the lane itself could not run.
-pub fn run_script(lane: &Lane, script: &str, timeout: Duration) -> Result<LaneRun> {
+/// `kernel_args` go on the kernel's command line (`lsm=…,bpf`, say), after the lane's own.
+pub fn run_script(
+    lane: &Lane,
+    script: &str,
+    timeout: Duration,
+    kernel_args: &str,
+) -> Result<LaneRun> {
     host_packages(lane.arch)?;
     let kernel = lane.kernel()?;
     let work = cache_dir().join("runs").join(lane.name);
@@ -100,7 +112,7 @@ pub fn run_script(lane: &Lane, script: &str, timeout: Duration) -> Result<LaneRu
         lane.name, kernel.package, kernel.release
     );
     let started = Instant::now();
-    let mut child = qemu_command(lane, &kernel, &initrd, &out)
+    let mut child = qemu_command(lane, &kernel, &initrd, &out, kernel_args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -167,7 +179,7 @@ pub fn run_script(lane: &Lane, script: &str, timeout: Duration) -> Result<LaneRu
 
 /// Boots `lane` with an interactive shell in the host's root (the workspace is at the same
 /// path as on the host). Leave with `exit` or Ctrl-A X.
-pub fn shell(lane: &Lane) -> Result<()> {
+pub fn shell(lane: &Lane, kernel_args: &str) -> Result<()> {
     host_packages(lane.arch)?;
     let kernel = lane.kernel()?;
     let work = cache_dir()
@@ -185,7 +197,7 @@ pub fn shell(lane: &Lane) -> Result<()> {
         kernel.release,
         crate::workspace::root().display()
     );
-    let status = qemu_command(lane, &kernel, &initrd, &out)
+    let status = qemu_command(lane, &kernel, &initrd, &out, kernel_args)
         .status()
         .context("starting qemu")?;
     if !status.success() {

@@ -185,7 +185,7 @@ pub fn run(lane: &Lane, only: Option<&[String]>, record_snapshots: bool) -> Resu
         ));
     }
     script.push_str("cat /lane-out/tests.log\nexit $failed\n");
-    let run = run_script(lane, &script, Duration::from_secs(10 * 60))?;
+    let run = run_script(lane, &script, Duration::from_secs(10 * 60), "")?;
     if record_snapshots {
         for snapshot in copy_back(&run.out_dir.join("snapshots"))? {
             println!("lane {}: recorded {}", lane.name, snapshot.display());
