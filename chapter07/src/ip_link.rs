@@ -12,7 +12,7 @@ use anyhow::{Context, bail};
 use ebpf_support::lab::{Lab, Node};
 
 /// xdp.bpf.c, compiled: iproute2 reads an object file, not a skeleton.
-const OBJECT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/xdp.bpf.o"));
+pub const OBJECT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/xdp.bpf.o"));
 
 /// Attaches, shows, checks and detaches; prints each command and what it printed.
 pub fn show() -> anyhow::Result<()> {
@@ -87,13 +87,34 @@ fn attach_and_detach(dir: &Path) -> anyhow::Result<()> {
 }
 
 /// Runs `ip ARGS` in the lab node's network namespace, in `dir`, printing the command and
-/// its output. iproute2 makes folders in the BPF file system when it loads an object
-/// (`/sys/fs/bpf/tc/globals`), so it gets a file system of its own: a mount namespace with a
-/// fresh bpffs, gone when ip exits.
+/// its output.
 fn ip(node: &Node, dir: &Path, args: &[&str]) -> anyhow::Result<String> {
     println!("$ ip {}", args.join(" "));
-    let mut command = node.netns.command("ip");
-    command.args(args).current_dir(dir);
+    let output = in_lab(node, dir, "ip")
+        .args(args)
+        .output()
+        .context("running ip")?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    print!("{stdout}");
+    if !output.status.success() {
+        bail!(
+            "`ip {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+                .trim()
+                .replace('\n', " ")
+        );
+    }
+    Ok(stdout)
+}
+
+/// `program` (`ip`, or a shell that runs it), to run in the lab node's network namespace, in
+/// `dir`. iproute2 makes folders in the BPF file system when it loads an object
+/// (`/sys/fs/bpf/tc/globals`), so it gets a file system of its own: a mount namespace with a
+/// fresh bpffs, gone when the program exits.
+pub fn in_lab(node: &Node, dir: &Path, program: &str) -> Command {
+    let mut command = node.netns.command(program);
+    command.current_dir(dir);
     // SAFETY: unshare(2) and mount(2) with constant strings, between fork and exec.
     unsafe {
         command.pre_exec(|| {
@@ -117,19 +138,7 @@ fn ip(node: &Node, dir: &Path, args: &[&str]) -> anyhow::Result<String> {
             Ok(())
         });
     }
-    let output = command.output().context("running ip")?;
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    print!("{stdout}");
-    if !output.status.success() {
-        bail!(
-            "`ip {}` failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr)
-                .trim()
-                .replace('\n', " ")
-        );
-    }
-    Ok(stdout)
+    command
 }
 
 /// The id in `prog/xdp id 540 tag … jited`, as `ip link show` reports an attached program.

@@ -38,10 +38,16 @@ pub const HELLO_ATTACH: Example = Example {
             to: "start(&data, SOURCE_RAW_TP);",
         },
         Mutant {
-            name: "uretprobe-without-return-value",
+            name: "libc-uprobe-reads-kernel-memory",
             file: "hello.bpf.c",
-            from: "data.value = square;",
-            to: "data.value = PT_REGS_PARM1(ctx);",
+            from: "start(&data, SOURCE_UPROBE_LIBC);\n\tbpf_probe_read_user_str(",
+            to: "start(&data, SOURCE_UPROBE_LIBC);\n\tbpf_probe_read_kernel_str(",
+        },
+        Mutant {
+            name: "uretprobe-labelled-uprobe",
+            file: "hello.bpf.c",
+            from: "start(&data, SOURCE_URETPROBE);",
+            to: "start(&data, SOURCE_UPROBE);",
         },
     ],
 };

@@ -214,7 +214,7 @@ mod hello_attach {
         expect_all(&mut session, lines);
         let _ = std::fs::remove_dir_all(&dir);
 
-        // The uprobes on hello-attach's own function, which --trigger calls with 1, 2, 3, …:
+        // The uprobes on hello-attach's own function, which --trigger calls with 2, 3, 4, …:
         // the uprobe sees the argument, the uretprobe the result.
         let uprobe = chapter07::attach_point("uprobe").unwrap();
         if working.contains(&uprobe) {

@@ -50,14 +50,18 @@ struct Args {
 #[unsafe(no_mangle)]
 #[inline(never)]
 pub extern "C" fn hello_attach_square(n: i64) -> i64 {
-    std::hint::black_box(n * n)
+    n * n
 }
 // ANCHOR_END: square
 
-/// `--trigger` calls the function with 1, 2, 3, … before each exec.
+/// `--trigger` calls the function with 2, 3, 4, … before each exec (from 2, so that no
+/// result equals its argument).
 fn call_square() {
-    static ROUND: AtomicI64 = AtomicI64::new(0);
-    hello_attach_square(ROUND.fetch_add(1, Ordering::SeqCst) + 1);
+    static NEXT: AtomicI64 = AtomicI64::new(2);
+    // black_box: the compiler must not work the result out without calling the function.
+    std::hint::black_box(hello_attach_square(std::hint::black_box(
+        NEXT.fetch_add(1, Ordering::SeqCst),
+    )));
 }
 
 /// What became of one attach point: its link, or why this kernel has none.
