@@ -19,9 +19,13 @@ pub fn show() -> anyhow::Result<()> {
     let version = Command::new("ip").arg("-V").output();
     match version {
         Ok(output) if output.status.success() => {}
+        // BusyBox's ip, say, which has no -V: its first line names it.
         Ok(output) => bail!(
             "cannot run ip (iproute2): {}",
-            String::from_utf8_lossy(&output.stderr).trim()
+            String::from_utf8_lossy(&output.stderr)
+                .lines()
+                .next()
+                .unwrap_or_default()
         ),
         Err(e) => bail!("cannot run ip (iproute2, apt-get install iproute2): {e}"),
     }
