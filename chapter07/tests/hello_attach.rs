@@ -269,7 +269,7 @@ mod hello_attach {
         let had_iproute_folders = Path::new("/sys/fs/bpf/tc").exists();
         let output = Command::new(BINARY).arg("--ip-link").output().unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout);
-        // In the arm64 lanes, the host's ip is an x86_64 program: hello-attach must say so.
+        // In the arm64 lanes, ip is BusyBox's, which loads no object: hello-attach must say so.
         if !Command::new("ip")
             .arg("-V")
             .output()
