@@ -6,6 +6,7 @@ use std::path::Path;
 
 use ebpf_support::lab::Lab;
 use ebpf_support::needs::Capability;
+use ebpf_support::{errno_name, explain_refusal};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 
 ebpf_support::skeleton!(probes);
@@ -66,6 +67,12 @@ fn probe(capability: Capability) -> Finding {
     match capability {
         C::Tracepoint => program(capability, "probe_tracepoint", "syscalls/sys_enter_getpid"),
         C::RawTracepoint => program(capability, "probe_raw_tracepoint", "sys_enter"),
+        C::BtfTracepoint => program(capability, "probe_tp_btf", "sys_enter"),
+        C::Uprobe => program(
+            capability,
+            "probe_uprobe",
+            "a function of the doctor itself",
+        ),
         C::Kprobe => program(capability, "probe_kprobe", "vfs_read"),
         C::Ksyscall => program(capability, "probe_ksyscall", "the getpid syscall"),
         C::Fentry => program(capability, "probe_fentry", "vfs_read"),
@@ -130,29 +137,6 @@ fn active_lsms() -> Result<String, String> {
     }
 }
 
-/// The name of the errno in a libbpf error, which is stable where its text is not.
-fn errno_name(error: &libbpf_rs::Error) -> String {
-    // The alternate form includes the cause: "…: No such file or directory (os error 2)".
-    let text = format!("{error:#}");
-    let code: Option<i32> = text
-        .rsplit_once("(os error ")
-        .and_then(|(_, rest)| rest.trim_end_matches(')').parse().ok());
-    let name = match code {
-        Some(libc::EPERM) => "EPERM",
-        Some(libc::ENOENT) => "ENOENT",
-        Some(libc::ESRCH) => "ESRCH",
-        Some(libc::E2BIG) => "E2BIG",
-        Some(libc::EACCES) => "EACCES",
-        Some(libc::EBUSY) => "EBUSY",
-        Some(libc::EINVAL) => "EINVAL",
-        Some(libc::EOPNOTSUPP) => "EOPNOTSUPP",
-        Some(524) => "ENOTSUPP",
-        Some(other) => return format!("errno {other}"),
-        None => return text,
-    };
-    name.to_string()
-}
-
 /// Loads the one program `name` from probes.bpf.c and attaches it.
 fn program(capability: Capability, name: &str, target: &str) -> Finding {
     let how = format!("loaded and attached a program on {target}");
@@ -161,7 +145,7 @@ fn program(capability: Capability, name: &str, target: &str) -> Finding {
         &how,
         load_and_attach(name)
             .map(|()| "works".into())
-            .map_err(|e| hint(capability, e)),
+            .map_err(|e| explain_refusal(capability, e)),
     )
 }
 
@@ -178,6 +162,8 @@ fn load_and_attach(name: &str) -> Result<(), String> {
         .load()
         .map_err(|e| format!("load refused: {}", errno_name(&e)))?;
     let _link = attach(&skel, name).map_err(|e| format!("attach failed: {}", errno_name(&e)))?;
+    // The uprobe's target is called here, so that the linker keeps it.
+    std::hint::black_box(doctor_uprobe_target());
     Ok(())
 }
 
@@ -186,6 +172,17 @@ fn attach(skel: &ProbesSkel, name: &str) -> libbpf_rs::Result<libbpf_rs::Link> {
     match name {
         "probe_tracepoint" => p.probe_tracepoint.attach(),
         "probe_raw_tracepoint" => p.probe_raw_tracepoint.attach(),
+        "probe_tp_btf" => p.probe_tp_btf.attach(),
+        // SEC("uprobe") names no binary and no function: both are given here.
+        "probe_uprobe" => p.probe_uprobe.attach_uprobe_with_opts(
+            -1,
+            "/proc/self/exe",
+            0,
+            libbpf_rs::UprobeOpts {
+                func_name: Some("doctor_uprobe_target".into()),
+                ..Default::default()
+            },
+        ),
         "probe_kprobe" => p.probe_kprobe.attach(),
         "probe_ksyscall" => p.probe_ksyscall.attach(),
         "probe_fentry" => p.probe_fentry.attach(),
@@ -198,24 +195,11 @@ fn attach(skel: &ProbesSkel, name: &str) -> libbpf_rs::Result<libbpf_rs::Link> {
     }
 }
 
-/// What the reader should know about a refusal, where the errno alone does not say it.
-fn hint(capability: Capability, error: String) -> String {
-    let arm64 = std::env::consts::ARCH == "aarch64";
-    match capability {
-        Capability::Kprobe | Capability::Ksyscall
-            if error.contains("attach failed: ENOENT")
-                && !Path::new("/sys/bus/event_source/devices/kprobe").exists() =>
-        {
-            format!("{error}: no kprobes (CONFIG_KPROBES is off)")
-        }
-        // fentry, fexit and LSM programs all attach through BPF trampolines.
-        Capability::Fentry | Capability::Fexit | Capability::Lsm
-            if arm64 && error.contains("ENOTSUPP") =>
-        {
-            format!("{error}: arm64 has BPF trampolines (fentry, fexit, LSM) from Linux 6.4")
-        }
-        _ => error,
-    }
+/// What the uprobe probe attaches to: a function of this program, found by its symbol.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub extern "C" fn doctor_uprobe_target() -> u64 {
+    std::hint::black_box(7)
 }
 
 /// Attaches an XDP program to one end of a veth pair in a lab: private network namespaces

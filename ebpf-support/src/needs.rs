@@ -15,6 +15,8 @@ pub enum Capability {
     Bpffs,
     Tracepoint,
     RawTracepoint,
+    BtfTracepoint,
+    Uprobe,
     Kprobe,
     Ksyscall,
     Fentry,
@@ -41,6 +43,8 @@ impl Capability {
         Capability::Bpffs,
         Capability::Tracepoint,
         Capability::RawTracepoint,
+        Capability::BtfTracepoint,
+        Capability::Uprobe,
         Capability::Kprobe,
         Capability::Ksyscall,
         Capability::Fentry,
@@ -68,6 +72,8 @@ impl Capability {
             Capability::Bpffs => "bpffs",
             Capability::Tracepoint => "tracepoint",
             Capability::RawTracepoint => "raw tracepoint",
+            Capability::BtfTracepoint => "BTF tracepoint",
+            Capability::Uprobe => "uprobe",
             Capability::Kprobe => "kprobe",
             Capability::Ksyscall => "ksyscall kprobe",
             Capability::Fentry => "fentry",
@@ -96,6 +102,10 @@ impl Capability {
             Capability::Bpffs => "pinning programs and maps (chapter 3)",
             Capability::Tracepoint => "the tracepoint stand-in for kprobes",
             Capability::RawTracepoint => "hello-tail's sys_enter hook (chapter 2)",
+            Capability::BtfTracepoint => {
+                "tp_btf programs: tracepoints with typed arguments (chapter 7)"
+            }
+            Capability::Uprobe => "uprobes on user-space functions (chapters 7, 8)",
             Capability::Kprobe => "the book's kprobe examples (chapters 2, 7)",
             Capability::Ksyscall => "kprobes on syscalls, as chapter 2's hello attaches",
             Capability::Fentry => "fentry programs (chapter 7)",

@@ -17,6 +17,18 @@ int probe_raw_tracepoint(void *ctx)
 	return 0;
 }
 
+SEC("tp_btf/sys_enter")
+int BPF_PROG(probe_tp_btf, struct pt_regs *regs, long id)
+{
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_UPROBE(probe_uprobe)
+{
+	return 0;
+}
+
 SEC("kprobe/vfs_read")
 int probe_kprobe(struct pt_regs *ctx)
 {

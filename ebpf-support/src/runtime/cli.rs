@@ -21,12 +21,19 @@ pub struct ExecTrigger {
 impl ExecTrigger {
     /// Starts the exec loop if `--trigger` was given; it stops when the guard is dropped.
     pub fn start(&self) -> Option<TriggerGuard> {
+        self.start_with(|| {})
+    }
+
+    /// Like `start`, calling `each_round` before each exec (an example that also watches a
+    /// function of its own calls it there).
+    pub fn start_with(&self, each_round: fn()) -> Option<TriggerGuard> {
         if !self.trigger {
             return None;
         }
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::spawn(move || {
             loop {
+                each_round();
                 let _ = Command::new("/bin/true").stdin(Stdio::null()).status();
                 // Wakes at once when the guard is dropped (the sender goes away).
                 if stopped.recv_timeout(Duration::from_millis(500))

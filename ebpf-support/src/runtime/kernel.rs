@@ -143,3 +143,62 @@ fn capability_check(bit: u32) -> Option<Check> {
         result,
     })
 }
+
+/// The name of the errno in a libbpf error, which is stable where its text is not.
+pub fn errno_name(error: &libbpf_rs::Error) -> String {
+    // The alternate form includes the cause: "…: No such file or directory (os error 2)".
+    let text = format!("{error:#}");
+    let code: Option<i32> = text
+        .rsplit_once("(os error ")
+        .and_then(|(_, rest)| rest.trim_end_matches(')').parse().ok());
+    let name = match code {
+        Some(libc::EPERM) => "EPERM",
+        Some(libc::ENOENT) => "ENOENT",
+        Some(libc::ESRCH) => "ESRCH",
+        Some(libc::E2BIG) => "E2BIG",
+        Some(libc::EACCES) => "EACCES",
+        Some(libc::EBUSY) => "EBUSY",
+        Some(libc::EINVAL) => "EINVAL",
+        Some(libc::EOPNOTSUPP) => "EOPNOTSUPP",
+        Some(524) => "ENOTSUPP",
+        Some(other) => return format!("errno {other}"),
+        None => return text,
+    };
+    name.to_string()
+}
+
+/// Why a program that needs `capability` was refused, from `refusal` ("load refused: EPERM",
+/// "attach failed: ENOENT"), with what a reader should know where the errno alone does not
+/// say it. The doctor and the examples word the same refusal the same way.
+pub fn explain_refusal(capability: Capability, refusal: String) -> String {
+    let arm64 = std::env::consts::ARCH == "aarch64";
+    match capability {
+        Capability::Kprobe | Capability::Ksyscall
+            if refusal.contains("attach failed: ENOENT") && !Path::new(KPROBE_PMU).exists() =>
+        {
+            format!("{refusal}: no kprobes (CONFIG_KPROBES is off)")
+        }
+        // fentry, fexit and LSM programs all attach through BPF trampolines.
+        Capability::Fentry | Capability::Fexit | Capability::Lsm
+            if arm64 && refusal.contains("ENOTSUPP") =>
+        {
+            format!("{refusal}: arm64 has BPF trampolines (fentry, fexit, LSM) from Linux 6.4")
+        }
+        // With every privilege there, and before the verifier has logged a line: the refusal is
+        // this kernel's policy, not the program or the caller.
+        Capability::Fentry | Capability::Fexit | Capability::Lsm
+            if refusal == "load refused: EPERM" && has_sys_admin() =>
+        {
+            format!(
+                "{refusal}: this kernel refuses programs that need a BPF trampoline (fentry, fexit, \
+                 LSM) before verifying them, although CAP_SYS_ADMIN, CAP_BPF and CAP_PERFMON are \
+                 effective"
+            )
+        }
+        _ => refusal,
+    }
+}
+
+fn has_sys_admin() -> bool {
+    super::privileges::effective_capabilities().is_ok_and(|caps| caps & (1 << 21) != 0)
+}

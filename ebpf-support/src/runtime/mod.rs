@@ -8,7 +8,7 @@ mod trace_pipe;
 
 pub use cli::{ExecTrigger, main, program_name, require_needs};
 pub use hooks::{attach_to, choose_hook};
-pub use kernel::{Check, check, has, missing};
+pub use kernel::{Check, check, errno_name, explain_refusal, has, missing};
 pub use libbpf_log::LoadError;
 pub use privileges::{Privilege, require};
 pub use run::{Run, RunArgs};
