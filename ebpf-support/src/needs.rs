@@ -36,7 +36,7 @@ pub enum Capability {
 }
 
 impl Capability {
-    pub const ALL: [Capability; 22] = [
+    pub const ALL: [Capability; 24] = [
         Capability::Btf,
         Capability::Jit,
         Capability::Tracefs,
