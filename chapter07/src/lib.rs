@@ -230,3 +230,27 @@ pub fn event_line(
     };
     format!("{}: {call} in {pid} ({command})", point.name)
 }
+
+/// How many arguments the kernel function `name` takes, from the running kernel's BTF.
+pub fn function_arguments(name: &str) -> Option<u16> {
+    use libbpf_rs::libbpf_sys as sys;
+    let name = std::ffi::CString::new(name).ok()?;
+    // SAFETY: libbpf reads the kernel's BTF into an object this function frees; the types it
+    // hands out point into that object and are read before it is freed.
+    unsafe {
+        let btf = sys::btf__load_vmlinux_btf();
+        if btf.is_null() {
+            return None;
+        }
+        let id = sys::btf__find_by_name_kind(btf, name.as_ptr(), sys::BTF_KIND_FUNC);
+        let arguments = (id > 0)
+            .then(|| sys::btf__type_by_id(btf, id as u32))
+            .filter(|function| !function.is_null())
+            .map(|function| sys::btf__type_by_id(btf, (*function).__bindgen_anon_1.type_))
+            .filter(|prototype| !prototype.is_null())
+            // A type's vlen, its number of members or parameters, is the low 16 bits of info.
+            .map(|prototype| ((*prototype).info & 0xffff) as u16);
+        sys::btf__free(btf);
+        arguments
+    }
+}

@@ -201,11 +201,12 @@ fn load_and_attach<'obj>(
     let refused = |stage: &str, error: libbpf_rs::Error| {
         explain_refusal(point.capability, format!("{stage}: {}", errno_name(&error)))
     };
+    let name = program_for(point);
     let mut open = HelloSkelBuilder::default()
         .open(slot)
         .map_err(|e| format!("open failed: {e}"))?;
     for mut program in open.open_object_mut().progs_mut() {
-        let keep = program.name() == point.program;
+        let keep = program.name() == name;
         program.set_autoload(keep);
     }
     open.maps
@@ -217,11 +218,22 @@ fn load_and_attach<'obj>(
         let program = skel
             .object()
             .progs_mut()
-            .find(|p| p.name() == point.program)
-            .ok_or_else(|| format!("no program {} in hello.bpf.c", point.program))?;
+            .find(|p| p.name() == name)
+            .ok_or_else(|| format!("no program {name} in hello.bpf.c"))?;
         attach(point, &program, own, libc).map_err(|e| refused("attach failed", e))?
     };
     Ok((skel, link))
+}
+
+/// The program that serves `point` on this kernel: fexit's must declare every argument of
+/// the function, and bprm_execve has four of them before 6.12 (see hello.bpf.c).
+fn program_for(point: &AttachPoint) -> &'static str {
+    match point.program {
+        "fexit_bprm_execve" if chapter07::function_arguments("bprm_execve") == Some(4) => {
+            "fexit_bprm_execve_4"
+        }
+        other => other,
+    }
 }
 
 // ANCHOR: attach

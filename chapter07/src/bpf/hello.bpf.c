@@ -91,21 +91,33 @@ int BPF_PROG(fentry_bprm_execve, struct linux_binprm *bprm)
 // ANCHOR_END: fentry
 
 // ANCHOR: fexit
-// fexit sees the arguments and the return value. The return value follows the last argument,
-// whose position differs between kernels here (bprm_execve takes four arguments on 6.1, one
-// on 6.12), so it is read with bpf_get_func_ret() rather than declared.
-SEC("fexit/bprm_execve")
-int BPF_PROG(fexit_bprm_execve, struct linux_binprm *bprm)
+// fexit sees the arguments and then the return value, which comes right after the last
+// argument. To reach it, a program declares every argument, and bprm_execve's differ between
+// kernels (four up to 6.1: bprm, fd, filename, flags; one on 6.12). So there are two, and
+// hello-attach loads the one that matches the arguments in this kernel's BTF. (Since 5.17,
+// bpf_get_func_ret() reads the return value without knowing how many arguments there are.)
+static __always_inline int fexit_event(void *ctx, struct linux_binprm *bprm, int ret)
 {
 	struct data_t data = {};
-	u64 ret = 0;
 
 	start(&data, SOURCE_FEXIT);
-	bpf_get_func_ret(ctx, &ret);
-	data.value = (int)ret;
+	data.value = ret;
 	bpf_probe_read_kernel_str(&data.path, sizeof(data.path), bprm->filename);
 	bpf_perf_event_output(ctx, &output, BPF_F_CURRENT_CPU, &data, sizeof(data));
 	return 0;
+}
+
+SEC("fexit/bprm_execve")
+int BPF_PROG(fexit_bprm_execve, struct linux_binprm *bprm, int ret)
+{
+	return fexit_event(ctx, bprm, ret);
+}
+
+SEC("fexit/bprm_execve")
+int BPF_PROG(fexit_bprm_execve_4, struct linux_binprm *bprm, int fd, struct filename *filename,
+	     int flags, int ret)
+{
+	return fexit_event(ctx, bprm, ret);
 }
 // ANCHOR_END: fexit
 
