@@ -121,12 +121,15 @@ pub fn markdown(measured: &[(String, Vec<Verdict>)]) -> String {
     let kernels: Vec<String> = measured.iter().map(|(k, _)| label(k)).collect();
     out.push_str(&format!(
         "Kernels measured: {}.\n\n| Variant | Book | {} |\n|---|---|{}\n",
-        if kernels.is_empty() { "none yet".to_string() } else { kernels.join(", ") },
+        if kernels.is_empty() {
+            "none yet".to_string()
+        } else {
+            kernels.join(", ")
+        },
         kernels.join(" | "),
         "---|".repeat(kernels.len())
     ));
-    let names = std::iter::once((UNBROKEN, None))
-        .chain(VARIANTS.iter().map(|v| (v.name, Some(v))));
+    let names = std::iter::once((UNBROKEN, None)).chain(VARIANTS.iter().map(|v| (v.name, Some(v))));
     for (name, variant) in names.clone() {
         let cells: Vec<String> = measured
             .iter()
@@ -204,8 +207,16 @@ mod tests {
     #[test]
     fn a_snapshot_reads_back() {
         let verdicts = vec![
-            Verdict { variant: "unbroken".into(), accepted: true, key: "processed 5 insns".into() },
-            Verdict { variant: "missing-license".into(), accepted: false, key: "a | b".into() },
+            Verdict {
+                variant: "unbroken".into(),
+                accepted: true,
+                key: "processed 5 insns".into(),
+            },
+            Verdict {
+                variant: "missing-license".into(),
+                accepted: false,
+                key: "a | b".into(),
+            },
         ];
         let file = format!(
             "---\nsource: chapter06/tests/verifier.rs\nexpression: text\n---\n{}",
@@ -216,19 +227,43 @@ mod tests {
 
     #[test]
     fn kernels_sort_by_version() {
-        let mut kernels = vec!["6.18-x86_64", "6.1-x86_64", "5.10-x86_64", "6.1-arm64", "6.12-x86_64"];
+        let mut kernels = vec![
+            "6.18-x86_64",
+            "6.1-x86_64",
+            "5.10-x86_64",
+            "6.1-arm64",
+            "6.12-x86_64",
+        ];
         kernels.sort_by_key(|k| version_key(k));
-        assert_eq!(kernels, ["5.10-x86_64", "6.1-arm64", "6.1-x86_64", "6.12-x86_64", "6.18-x86_64"]);
+        assert_eq!(
+            kernels,
+            [
+                "5.10-x86_64",
+                "6.1-arm64",
+                "6.1-x86_64",
+                "6.12-x86_64",
+                "6.18-x86_64"
+            ]
+        );
     }
 
     #[test]
     fn findings_are_marked() {
         let measured = vec![(
             "6.18-x86_64".to_string(),
-            vec![Verdict { variant: "kprobe-as-xdp".into(), accepted: true, key: "processed 1 insns".into() }],
+            vec![Verdict {
+                variant: "kprobe-as-xdp".into(),
+                accepted: true,
+                key: "processed 1 insns".into(),
+            }],
         )];
         let text = markdown(&measured);
-        assert!(text.contains("| 6.18 x86_64 | **loads** (the book expects a rejection) | `processed 1 insns` |"), "{text}");
+        assert!(
+            text.contains(
+                "| 6.18 x86_64 | **loads** (the book expects a rejection) | `processed 1 insns` |"
+            ),
+            "{text}"
+        );
         assert!(text.contains("| 6.18 x86_64 | not measured | |"), "{text}");
     }
 

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chapter03::disasm::{self, Insn, NoSymbols};
+use chapter03::disasm::{self, Insn, Symbols};
 
 const CLASS_JMP: u8 = 0x05;
 const CLASS_JMP32: u8 = 0x06;
@@ -61,8 +61,10 @@ fn is_exit(insn: Insn) -> bool {
     insn.code == (CLASS_JMP | OP_EXIT)
 }
 
+/// `goto`: a jump that never falls through.
 fn is_unconditional(insn: Insn) -> bool {
-    insn.code & 0xf0 == OP_JA && jump_target(0, insn).is_some()
+    let class = insn.code & 0x07;
+    (class == CLASS_JMP || class == CLASS_JMP32) && insn.code & 0xf0 == OP_JA
 }
 
 // ANCHOR: build
@@ -100,16 +102,28 @@ pub fn build(insns: &[Insn]) -> Cfg {
             None => Target::Exit,
         };
         if is_exit(last) {
-            edges.push(Edge { from: block.start, to: Target::Exit, jump: false });
+            edges.push(Edge {
+                from: block.start,
+                to: Target::Exit,
+                jump: false,
+            });
             continue;
         }
         if let Some(target) = jump_target(block.last, last) {
-            edges.push(Edge { from: block.start, to: Target::Block(target), jump: true });
+            edges.push(Edge {
+                from: block.start,
+                to: Target::Block(target),
+                jump: true,
+            });
             if is_unconditional(last) {
                 continue;
             }
         }
-        edges.push(Edge { from: block.start, to: fall_through, jump: false });
+        edges.push(Edge {
+            from: block.start,
+            to: fall_through,
+            jump: false,
+        });
     }
     Cfg { blocks, edges }
 }
@@ -122,13 +136,54 @@ fn node(target: Target) -> String {
     }
 }
 
+/// Helper names for the translated program: the kernel turned each helper call's immediate
+/// into the helper's address less `__bpf_call_base`, and /proc/kallsyms names the address.
+pub struct KernelHelpers {
+    names: BTreeMap<u64, String>,
+    call_base: Option<u64>,
+}
+
+impl KernelHelpers {
+    pub fn read() -> KernelHelpers {
+        let text = std::fs::read_to_string("/proc/kallsyms").unwrap_or_default();
+        let mut names = BTreeMap::new();
+        let mut call_base = None;
+        for line in text.lines() {
+            let mut fields = line.split_whitespace();
+            let (Some(address), Some(_), Some(name)) =
+                (fields.next(), fields.next(), fields.next())
+            else {
+                continue;
+            };
+            let Ok(address) = u64::from_str_radix(address, 16) else {
+                continue;
+            };
+            if name == "__bpf_call_base" {
+                call_base = Some(address);
+            }
+            if name.starts_with("bpf_") {
+                names.entry(address).or_insert_with(|| name.to_string());
+            }
+        }
+        KernelHelpers { names, call_base }
+    }
+}
+
+impl Symbols for KernelHelpers {
+    fn helper(&self, imm: i32) -> Option<String> {
+        let address = self.call_base?.wrapping_add_signed(imm.into());
+        self.names.get(&address).cloned()
+    }
+    fn subprogram(&self, _: i32) -> Option<String> {
+        None
+    }
+}
+
 /// The graph in Graphviz's DOT language: one box per block listing its instructions, solid
 /// edges where the program falls through, dashed ones where a jump is taken.
-pub fn dot(name: &str, insns: &[Insn]) -> String {
+pub fn dot(name: &str, insns: &[Insn], symbols: &impl Symbols) -> String {
     let cfg = build(insns);
-    let text: BTreeMap<usize, String> = disasm::disassemble(insns, &NoSymbols)
-        .into_iter()
-        .collect();
+    let text: BTreeMap<usize, String> = disasm::disassemble(insns, symbols).into_iter().collect();
     let mut out = format!(
         "digraph \"{name}\" {{\n\tnode [shape=box, fontname=\"monospace\"];\n\tENTRY [shape=Mdiamond];\n\tEXIT [shape=Msquare];\n"
     );
@@ -142,11 +197,7 @@ pub fn dot(name: &str, insns: &[Insn]) -> String {
     out.push_str("\tENTRY -> b0;\n");
     for edge in &cfg.edges {
         let style = if edge.jump { " [style=dashed]" } else { "" };
-        out.push_str(&format!(
-            "\tb{} -> {}{style};\n",
-            edge.from,
-            node(edge.to)
-        ));
+        out.push_str(&format!("\tb{} -> {}{style};\n", edge.from, node(edge.to)));
     }
     out.push_str("}\n");
     out
@@ -157,7 +208,13 @@ mod tests {
     use super::*;
 
     fn insn(code: u8, off: i16) -> Insn {
-        Insn { code, dst: 0, src: 0, off, imm: 0 }
+        Insn {
+            code,
+            dst: 0,
+            src: 0,
+            off,
+            imm: 0,
+        }
     }
 
     #[test]
@@ -184,13 +241,29 @@ mod tests {
         assert_eq!(
             cfg.edges,
             [
-                Edge { from: 0, to: Target::Block(5), jump: true },
-                Edge { from: 0, to: Target::Block(2), jump: false },
-                Edge { from: 2, to: Target::Exit, jump: false },
-                Edge { from: 5, to: Target::Exit, jump: false },
+                Edge {
+                    from: 0,
+                    to: Target::Block(5),
+                    jump: true
+                },
+                Edge {
+                    from: 0,
+                    to: Target::Block(2),
+                    jump: false
+                },
+                Edge {
+                    from: 2,
+                    to: Target::Exit,
+                    jump: false
+                },
+                Edge {
+                    from: 5,
+                    to: Target::Exit,
+                    jump: false
+                },
             ]
         );
-        let dot = dot("t", &insns);
+        let dot = dot("t", &insns, &disasm::NoSymbols);
         assert!(dot.contains("b0 -> b5 [style=dashed];"), "{dot}");
         assert!(dot.contains("b2 -> EXIT;"), "{dot}");
     }
@@ -198,8 +271,33 @@ mod tests {
     #[test]
     fn a_loop_jumps_back() {
         // 0: r1 += 1; 1: if r1 != 10 goto -2 (to 0); 2: exit
-        let insns = [insn(0x07, 0), insn(0x55, -2), insn(0x95, 0)];
+        // 0: r1 += 1; 1: if r1 == 10 goto +1; 2: goto -3 (to 0); 3: exit
+        let insns = [insn(0x07, 0), insn(0x15, 1), insn(0x05, -3), insn(0x95, 0)];
         let cfg = build(&insns);
-        assert!(cfg.edges.contains(&Edge { from: 0, to: Target::Block(0), jump: true }));
+        assert_eq!(
+            cfg.edges,
+            [
+                Edge {
+                    from: 0,
+                    to: Target::Block(3),
+                    jump: true
+                },
+                Edge {
+                    from: 0,
+                    to: Target::Block(2),
+                    jump: false
+                },
+                Edge {
+                    from: 2,
+                    to: Target::Block(0),
+                    jump: true
+                },
+                Edge {
+                    from: 3,
+                    to: Target::Exit,
+                    jump: false
+                },
+            ]
+        );
     }
 }

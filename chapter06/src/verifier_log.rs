@@ -151,7 +151,10 @@ mod tests {
         );
         let logs = logs(&output);
         assert_eq!(logs.len(), 2);
-        assert_eq!(logs[0], ("kprobe_exec".into(), "processed 5 insns\n\n".into()));
+        assert_eq!(
+            logs[0],
+            ("kprobe_exec".into(), "processed 5 insns\n\n".into())
+        );
         assert_eq!(logs[1].0, "xdp_hello");
     }
 }

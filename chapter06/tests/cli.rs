@@ -17,16 +17,28 @@ fn help_and_list() {
     assert!(list.status.success());
     let list = String::from_utf8(list.stdout).unwrap();
     for variant in chapter06::variants::VARIANTS {
-        assert!(list.contains(&format!("  {:<22} {:<12}", variant.name, variant.program)), "{list}");
-        assert!(list.contains(&format!("(book: “{}”)", variant.book)), "{list}");
+        assert!(
+            list.contains(&format!("  {:<22} {:<12}", variant.name, variant.program)),
+            "{list}"
+        );
+        assert!(
+            list.contains(&format!("(book: “{}”)", variant.book)),
+            "{list}"
+        );
     }
     insta::assert_snapshot!("list", list);
 }
 
 #[test]
 fn a_bad_argument_is_one_line_and_a_failure() {
-    let output = Command::new(BINARY).args(["--break", "nonsense"]).output().unwrap();
-    testing::assert_one_line_error(&output, "hello-verifier: invalid value 'nonsense' for '--break <NAME>': no variant \"nonsense\"");
+    let output = Command::new(BINARY)
+        .args(["--break", "nonsense"])
+        .output()
+        .unwrap();
+    testing::assert_one_line_error(
+        &output,
+        "hello-verifier: invalid value 'nonsense' for '--break <NAME>': no variant \"nonsense\"",
+    );
 }
 
 #[test]
@@ -48,11 +60,20 @@ mod hello_verifier {
         if !testing::ready_for(&chapter06::HELLO_VERIFIER) {
             return;
         }
-        let output = Command::new(BINARY).args(["--break", "missing-null-check"]).output().unwrap();
+        let output = Command::new(BINARY)
+            .args(["--break", "missing-null-check"])
+            .output()
+            .unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(stdout.starts_with("verifier log of kprobe_exec (level 1):\n"), "{stdout}");
+        assert!(
+            stdout.starts_with("verifier log of kprobe_exec (level 1):\n"),
+            "{stdout}"
+        );
         assert!(stdout.contains("call bpf_map_lookup_elem#1"), "{stdout}");
-        assert!(stdout.contains("invalid mem access 'map_value_or_null'\n"), "{stdout}");
+        assert!(
+            stdout.contains("invalid mem access 'map_value_or_null'\n"),
+            "{stdout}"
+        );
         assert!(stdout.contains("\nprocessed "), "{stdout}");
         assert_eq!(output.status.code(), Some(1));
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -76,16 +97,29 @@ mod hello_verifier {
             String::from_utf8_lossy(&output.stdout).into_owned()
         };
         let (level1, level2) = (run(&[]), run(&["--verbose"]));
-        assert!(level2.starts_with("verifier log of kprobe_exec (level 2):\n"), "{level2}");
+        assert!(
+            level2.starts_with("verifier log of kprobe_exec (level 2):\n"),
+            "{level2}"
+        );
         assert!(level2.lines().count() > level1.lines().count(), "{level2}");
     }
 
     fn processed(variant: &str) -> u64 {
-        let output = Command::new(BINARY).args(["--break", variant]).output().unwrap();
-        assert!(output.status.success(), "{variant}: {}", String::from_utf8_lossy(&output.stderr));
+        let output = Command::new(BINARY)
+            .args(["--break", variant])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{variant}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         let stdout = String::from_utf8_lossy(&output.stdout);
         let logs = chapter06::verifier_log::logs(&stdout);
-        let (_, log) = logs.iter().find(|(p, _)| p == "xdp_hello").expect("xdp_hello's log");
+        let (_, log) = logs
+            .iter()
+            .find(|(p, _)| p == "xdp_hello")
+            .expect("xdp_hello's log");
         let summary = chapter06::verifier_log::summary(log).expect("a summary");
         summary.split_whitespace().nth(1).unwrap().parse().unwrap()
     }
@@ -98,12 +132,17 @@ mod hello_verifier {
         }
         let bounded = processed("bounded-loop");
         if !ebpf_support::has(ebpf_support::needs::Capability::BpfLoop) {
-            println!("no bpf_loop on this kernel: only the bounded loop measured ({bounded} insns)");
+            println!(
+                "no bpf_loop on this kernel: only the bounded loop measured ({bounded} insns)"
+            );
             return;
         }
         let with_bpf_loop = processed("bpf-loop");
         println!("bounded loop: {bounded} insns, bpf_loop: {with_bpf_loop} insns");
         assert!(bounded > 10 * 5, "{bounded}");
-        assert!(with_bpf_loop < bounded, "bpf_loop {with_bpf_loop}, bounded {bounded}");
+        assert!(
+            with_bpf_loop < bounded,
+            "bpf_loop {with_bpf_loop}, bounded {bounded}"
+        );
     }
 }

@@ -64,10 +64,19 @@ mod hello_verifier {
             return;
         }
         let mut verdicts = vec![verdict(None)];
-        assert!(verdicts[0].accepted, "the unbroken program must load: {:?}", verdicts[0]);
+        assert!(
+            verdicts[0].accepted,
+            "the unbroken program must load: {:?}",
+            verdicts[0]
+        );
         verdicts.extend(VARIANTS.iter().map(|v| verdict(Some(v.name))));
         for v in &verdicts {
-            println!("{} {}: {}", v.variant, if v.accepted { "loads" } else { "rejected" }, v.key);
+            println!(
+                "{} {}: {}",
+                v.variant,
+                if v.accepted { "loads" } else { "rejected" },
+                v.key
+            );
         }
         let kernel = catalogue::this_kernel();
         insta::assert_snapshot!(
@@ -86,7 +95,8 @@ mod hello_verifier {
         let text = catalogue::markdown(&measured);
         let readme_path = root.join("README.md");
         let readme = std::fs::read_to_string(&readme_path).unwrap();
-        let readme_now = catalogue::in_readme(&readme, &text).expect("catalogue markers in README.md");
+        let readme_now =
+            catalogue::in_readme(&readme, &text).expect("catalogue markers in README.md");
         let path = root.join("CATALOGUE.md");
         if std::env::var_os("UPDATE_CATALOGUE").is_some() {
             std::fs::write(&path, &text).unwrap();

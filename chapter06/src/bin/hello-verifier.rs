@@ -13,7 +13,9 @@ use clap::Parser;
 use ebpf_support::needs::{Hook, HookKind};
 use ebpf_support::{Run, c_string};
 use libbpf_rs::query::{ProgInfoIter, ProgInfoQueryOptions};
-use libbpf_rs::{AsRawLibbpf, MapCore, MapFlags, Object, ObjectBuilder, PerfBufferBuilder, Program};
+use libbpf_rs::{
+    AsRawLibbpf, MapCore, MapFlags, Object, ObjectBuilder, PerfBufferBuilder, Program,
+};
 
 ebpf_support::skeleton!(hello_verifier_types);
 use hello_verifier_types::types::{data_t, msg_t};
@@ -88,7 +90,10 @@ fn main() -> std::process::ExitCode {
         // (loading a kprobe program needs no kprobes); the unbroken program is attached, so
         // kprobe_exec gets the hook this kernel has.
         let mut hook = None;
-        let (loaded, logs) = load_with_logs(bytes, level, |open| {
+        let Loaded {
+            object: loaded,
+            logs,
+        } = load_with_logs(bytes, level, |open| {
             if args.variant.is_none() {
                 let mut program = open
                     .progs_mut()
@@ -140,7 +145,11 @@ fn main() -> std::process::ExitCode {
                 v.name,
                 v.change,
                 v.book,
-                if v.loads { "" } else { ", which the book expects it to reject" }
+                if v.loads {
+                    ""
+                } else {
+                    ", which the book expects it to reject"
+                }
             );
             return Ok(());
         }
@@ -152,8 +161,17 @@ fn list() {
     println!("Variants of hello-verifier.bpf.c (hello-verifier --break NAME):");
     for v in VARIANTS {
         let verdict = if v.loads { "loads" } else { "rejected" };
-        println!("  {:<22} {:<12} {:<9} {} (book: “{}”)", v.name, v.program, verdict, v.change, v.book);
+        println!(
+            "  {:<22} {:<12} {:<9} {} (book: “{}”)",
+            v.name, v.program, verdict, v.change, v.book
+        );
     }
+}
+
+/// The outcome of a load, and each program's log, in the object's order.
+struct Loaded {
+    object: libbpf_rs::Result<Object>,
+    logs: Vec<(String, Log)>,
 }
 
 /// One program's log, and the level it was asked for.
@@ -170,7 +188,7 @@ fn load_with_logs(
     bytes: &[u8],
     level: u32,
     mut prepare: impl FnMut(&mut libbpf_rs::OpenObject) -> Result<()>,
-) -> Result<(libbpf_rs::Result<Object>, Vec<(String, Log)>)> {
+) -> Result<Loaded> {
     let mut level = level;
     loop {
         let mut open = ObjectBuilder::default()
@@ -203,7 +221,10 @@ fn load_with_logs(
             .collect();
         let full = logs.iter().any(|(_, log)| log.text.len() >= LOG_SIZE - 1);
         if !full || level == LOG_STATS {
-            return Ok((loaded, logs));
+            return Ok(Loaded {
+                object: loaded,
+                logs,
+            });
         }
         eprintln!(
             "hello-verifier: the verifier's log is longer than {} MiB; loading again with log level {LOG_STATS} (the verdict and statistics only)",
@@ -230,16 +251,26 @@ fn write_cfg(object: &Object, name: &str, file: &Path) -> Result<()> {
         .find(|info| info.id == id)
         .context("the kernel has no info about the loaded program")?;
     let insns = chapter03::disasm::decode(&info.xlated_prog_insns);
-    std::fs::write(file, cfg::dot(name, &insns))
+    std::fs::write(file, cfg::dot(name, &insns, &cfg::KernelHelpers::read()))
         .with_context(|| format!("writing {}", file.display()))?;
     let png = file.with_extension("png");
-    match Command::new("dot").arg("-Tpng").arg(file).arg("-o").arg(&png).output() {
+    match Command::new("dot")
+        .arg("-Tpng")
+        .arg(file)
+        .arg("-o")
+        .arg(&png)
+        .output()
+    {
         Ok(out) if out.status.success() => eprintln!(
             "hello-verifier: wrote the control-flow graph of {name} to {} and {}",
             file.display(),
             png.display()
         ),
-        Ok(out) => bail!("dot -Tpng {}: {}", file.display(), String::from_utf8_lossy(&out.stderr).trim()),
+        Ok(out) => bail!(
+            "dot -Tpng {}: {}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ),
         Err(_) => eprintln!(
             "hello-verifier: wrote the control-flow graph of {name} to {}; Graphviz's dot is not installed, so no image (cargo xtask setup installs it)",
             file.display()
@@ -261,7 +292,11 @@ fn run(object: &Object, hook: Hook, args: &Args) -> Result<()> {
         *byte = *c as i8;
     }
     map("my_config")?
-        .update(&501u32.to_ne_bytes(), unsafe { plain::as_bytes(&message) }, MapFlags::ANY)
+        .update(
+            &501u32.to_ne_bytes(),
+            unsafe { plain::as_bytes(&message) },
+            MapFlags::ANY,
+        )
         .context("writing the message for UID 501")?;
 
     let program = object
@@ -269,7 +304,9 @@ fn run(object: &Object, hook: Hook, args: &Args) -> Result<()> {
         .find(|p| p.name() == "kprobe_exec")
         .context("no kprobe_exec")?;
     let _link = ebpf_support::attach_to(hook, &program)?;
-    eprintln!("hello-verifier: attached kprobe_exec ({hook}); reading the perf buffer, Ctrl-C to stop");
+    eprintln!(
+        "hello-verifier: attached kprobe_exec ({hook}); reading the perf buffer, Ctrl-C to stop"
+    );
 
     let run = Run::new(&args.run);
     let _trigger = args.trigger.start();
