@@ -6,6 +6,7 @@ use ebpf_support::needs::{Capability as C, Example, Hook, Mutant, Privilege};
 
 pub mod catalogue;
 pub mod cfg;
+pub mod loader;
 pub mod variants;
 pub mod verifier_log;
 

@@ -7,26 +7,20 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+use chapter06::cfg;
+use chapter06::loader::load_with_logs;
 use chapter06::variants::{self, VARIANTS, Variant};
-use chapter06::{cfg, verifier_log};
 use clap::Parser;
 use ebpf_support::needs::{Hook, HookKind};
 use ebpf_support::{Run, c_string};
 use libbpf_rs::query::{ProgInfoIter, ProgInfoQueryOptions};
-use libbpf_rs::{
-    AsRawLibbpf, MapCore, MapFlags, Object, ObjectBuilder, PerfBufferBuilder, Program,
-};
+use libbpf_rs::{MapCore, MapFlags, Object, PerfBufferBuilder, Program};
 
 ebpf_support::skeleton!(hello_verifier_types);
 use hello_verifier_types::types::{data_t, msg_t};
 
 unsafe impl plain::Plain for data_t {}
 unsafe impl plain::Plain for msg_t {}
-
-/// The kernel writes each program's log here (`kernel_log_buf` in the book's loader).
-const LOG_SIZE: usize = 1 << 20;
-/// `BPF_LOG_STATS`: only the verdict and the statistics, for a log too long for the buffer.
-const LOG_STATS: u32 = 4;
 
 /// Load the book's kprobe on execve and its XDP program, printing the verifier's log, then send
 /// an event per execve (Learning eBPF, chapter 6, “The eBPF Verifier”, hello-verifier.c).
@@ -90,10 +84,8 @@ fn main() -> std::process::ExitCode {
         // (loading a kprobe program needs no kprobes); the unbroken program is attached, so
         // kprobe_exec gets the hook this kernel has.
         let mut hook = None;
-        let Loaded {
-            object: loaded,
-            logs,
-        } = load_with_logs(bytes, level, |open| {
+        // ANCHOR: load
+        let loaded = load_with_logs(bytes, level, |open| {
             if args.variant.is_none() {
                 let mut program = open
                     .progs_mut()
@@ -107,28 +99,23 @@ fn main() -> std::process::ExitCode {
             }
             Ok(())
         })?;
-        for (program, log) in logs.iter().filter(|(_, log)| !log.text.is_empty()) {
-            println!("{}", verifier_log::heading(program, log.level));
-            print!("{}", log.text);
-        }
-        let object = match (loaded, args.variant) {
-            (Ok(object), _) => object,
-            (Err(error), variant) => {
-                // The program that failed is the last one with a log.
-                let Some((program, log)) = logs.iter().rev().find(|(_, l)| !l.text.is_empty())
-                else {
-                    return Err(anyhow::Error::from(error).context("loading the programs"));
-                };
-                let what = verifier_log::verdict_lines(&log.text).join(" / ");
-                match variant {
-                    Some(v) => bail!(
-                        "the verifier rejected {program}: {what} (variant {}: {}; book: “{}”)",
-                        v.name,
-                        v.change,
-                        v.book
-                    ),
-                    None => bail!("the verifier rejected {program}: {what}"),
-                }
+        // The book prints the log whatever the outcome.
+        loaded.print_logs();
+        // ANCHOR_END: load
+        let rejected = loaded.rejected().map(|(p, what)| (p.to_string(), what));
+        let object = match (loaded.object, rejected, args.variant) {
+            (Ok(object), _, _) => object,
+            (Err(error), None, _) => {
+                return Err(anyhow::Error::from(error).context("loading the programs"));
+            }
+            (Err(_), Some((program, what)), Some(v)) => bail!(
+                "the verifier rejected {program}: {what} (variant {}: {}; book: “{}”)",
+                v.name,
+                v.change,
+                v.book
+            ),
+            (Err(_), Some((program, what)), None) => {
+                bail!("the verifier rejected {program}: {what}")
             }
         };
         let ids: Vec<String> = object
@@ -167,73 +154,6 @@ fn list() {
         );
     }
 }
-
-/// The outcome of a load, and each program's log, in the object's order.
-struct Loaded {
-    object: libbpf_rs::Result<Object>,
-    logs: Vec<(String, Log)>,
-}
-
-/// One program's log, and the level it was asked for.
-struct Log {
-    level: u32,
-    text: String,
-}
-
-// ANCHOR: load
-/// Opens the object, gives each program a buffer for the verifier's log at `level`, and loads
-/// it. A log that fills the buffer (a million instructions make a long log) is cut short by the
-/// kernel, so the object is loaded again with only the statistics asked for.
-fn load_with_logs(
-    bytes: &[u8],
-    level: u32,
-    mut prepare: impl FnMut(&mut libbpf_rs::OpenObject) -> Result<()>,
-) -> Result<Loaded> {
-    let mut level = level;
-    loop {
-        let mut open = ObjectBuilder::default()
-            .open_memory(bytes)
-            .context("opening the object")?;
-        prepare(&mut open)?;
-        let mut buffers = Vec::new();
-        for mut program in open.progs_mut() {
-            let mut buffer = vec![0u8; LOG_SIZE];
-            // SAFETY: libbpf writes at most LOG_SIZE bytes there during load(), and the
-            // buffer is kept (in `buffers`) until after load() returns.
-            unsafe {
-                libbpf_rs::libbpf_sys::bpf_program__set_log_buf(
-                    program.as_libbpf_object().as_ptr(),
-                    buffer.as_mut_ptr().cast(),
-                    buffer.len() as _,
-                )
-            };
-            program.set_log_level(level);
-            buffers.push((program.name().to_string_lossy().into_owned(), buffer));
-        }
-        let loaded = open.load();
-        let logs: Vec<(String, Log)> = buffers
-            .into_iter()
-            .map(|(name, buffer)| {
-                let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
-                let text = String::from_utf8_lossy(&buffer[..end]).into_owned();
-                (name, Log { level, text })
-            })
-            .collect();
-        let full = logs.iter().any(|(_, log)| log.text.len() >= LOG_SIZE - 1);
-        if !full || level == LOG_STATS {
-            return Ok(Loaded {
-                object: loaded,
-                logs,
-            });
-        }
-        eprintln!(
-            "hello-verifier: the verifier's log is longer than {} MiB; loading again with log level {LOG_STATS} (the verdict and statistics only)",
-            LOG_SIZE >> 20
-        );
-        level = LOG_STATS;
-    }
-}
-// ANCHOR_END: load
 
 fn program_id(program: &Program) -> u32 {
     Program::id_from_fd(std::os::fd::AsFd::as_fd(program)).unwrap_or(0)
