@@ -18,6 +18,9 @@ mod hello_verifier {
         }
         let mut session = Session::spawn(BINARY, &["--timeout", "60"]);
         session.expect_line("attached", |l| l.contains(": attached kprobe_exec ("));
+        // Both programs, the two maps and the globals' maps; all gone after Ctrl-C.
+        let objects = session.objects();
+        assert_eq!(objects.progs.len(), 2, "{objects:?}");
         let liz = TestUser {
             uid: 501,
             gid: 3_000_501,

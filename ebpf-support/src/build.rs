@@ -277,6 +277,14 @@ mod tests {
     }
 
     #[test]
+    fn a_variant_is_a_preprocessor_symbol() {
+        assert_eq!(
+            variant_define("missing-null-check"),
+            "BREAK_MISSING_NULL_CHECK"
+        );
+    }
+
+    #[test]
     fn vmlinux_is_found_above_chapters_and_exercises() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
         for package in [
