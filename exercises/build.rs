@@ -1,5 +1,5 @@
 // Every exercise's build script (and every solution's): compile src/bpf/*.bpf.c and generate
-// its skeleton. Chapter 2's headers (hello-buffer.h) are found too.
+// its skeleton. Chapter 2's headers (hello-buffer.h) are found too, and chapter 6's.
 use std::path::Path;
 
 fn main() {
@@ -8,5 +8,6 @@ fn main() {
     ebpf_support::build::skeletons_with(&[
         root.join("chapter02/src/bpf"),
         root.join("chapter04/src/bpf"),
+        root.join("chapter06/src/bpf"),
     ]);
 }

@@ -105,6 +105,62 @@ fn try_skeletons(include_dirs: &[PathBuf]) -> Result<(), String> {
     Ok(())
 }
 
+/// Call from `build.rs` after `skeletons()`: compiles `src/bpf/FILE` once more for each of
+/// `variants`, with `-DBREAK_NAME` (NAME in capitals, dashes as underscores), into
+/// `OUT_DIR/STEM.NAME.bpf.o` (STEM with underscores, as the skeleton's). Chapter 6 keeps each of
+/// the verifier's lessons as such a variant of one source; the binary embeds the objects.
+pub fn variants(file: &str, variants: &[&str]) {
+    if let Err(message) = try_variants(file, variants) {
+        stop(&format!("error: {message}"));
+    }
+}
+
+/// The preprocessor symbol of a variant: `missing-null-check` is `BREAK_MISSING_NULL_CHECK`.
+pub fn variant_define(name: &str) -> String {
+    format!("BREAK_{}", name.to_uppercase().replace('-', "_"))
+}
+
+fn try_variants(file: &str, variants: &[&str]) -> Result<(), String> {
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
+    let out_dir = PathBuf::from(env::var("OUT_DIR").map_err(|e| e.to_string())?);
+    let bpf_dir = manifest_dir.join("src/bpf");
+    let arch = env::var("CARGO_CFG_TARGET_ARCH").map_err(|e| e.to_string())?;
+    let include = vmlinux_dir(&manifest_dir, &arch)?;
+    let clang = find_clang()?;
+    let original = bpf_dir.join(file);
+    let source = match mutant_from_env() {
+        Some(mutant) if mutant.file == file => mutant.apply(&original, &out_dir)?,
+        _ => original,
+    };
+    let stem = file
+        .strip_suffix(".bpf.c")
+        .ok_or_else(|| format!("{file} is not a .bpf.c file"))?
+        .replace('-', "_");
+    for name in variants {
+        let object = out_dir.join(format!("{stem}.{name}.bpf.o"));
+        let args = vec![
+            format!("-I{}", include.display()),
+            format!("-I{}", bpf_dir.display()),
+            "-Wall".to_string(),
+            format!("-D{}", variant_define(name)),
+        ];
+        let mut builder = libbpf_cargo::SkeletonBuilder::new();
+        builder
+            .source(&source)
+            .obj(&object)
+            .clang(&clang)
+            .clang_args(&args);
+        if let Err(error) = builder.build() {
+            let chain: Vec<String> = error.chain().map(|e| e.to_string()).collect();
+            if let Some(diagnostics) = compiler_diagnostics(&chain) {
+                stop(&format!("variant {name} of {file}:\n{diagnostics}"));
+            }
+            return Err(format!("variant {name} of {file}: {error:#}"));
+        }
+    }
+    Ok(())
+}
+
 struct MutantSource {
     file: String,
     from: String,
@@ -218,6 +274,14 @@ mod tests {
         ]
         .map(String::from);
         assert_eq!(compiler_diagnostics(&no_clang), None);
+    }
+
+    #[test]
+    fn a_variant_is_a_preprocessor_symbol() {
+        assert_eq!(
+            variant_define("missing-null-check"),
+            "BREAK_MISSING_NULL_CHECK"
+        );
     }
 
     #[test]

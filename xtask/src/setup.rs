@@ -67,6 +67,11 @@ const PACKAGES: &[Package] = &[
         fallback: None,
         why: "`ip link … xdp` and `tc` attach programs in chapter 3's exercises",
     },
+    Package {
+        name: "graphviz",
+        fallback: None,
+        why: "`dot` draws chapter 6's control-flow graphs (hello-verifier --cfg)",
+    },
 ];
 
 pub fn run(needs: Needs) -> Result<()> {
