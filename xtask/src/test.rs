@@ -92,25 +92,13 @@ pub fn run(scope: Scope) -> Result<()> {
         // Without this run's host findings (`--lane` alone) the lane runs everything.
         false => lane_scope(&examples).ok(),
     };
-    for lane in &lanes {
-        tally.phase(
-            &format!("kernel lane {}", lane.name),
-            |tally| match test_lane(lane, &examples, only.as_deref(), scope.record_snapshots) {
-                Ok(result) => {
-                    println!(
-                        "lane {}: {} passed, {} failed",
-                        lane.name, result.passed, result.failed
-                    );
-                    tally.passed += result.passed;
-                    tally.failed += result.failed;
-                    if result.failed > 0 {
-                        tally.failures.push(format!("lane {}", lane.name));
-                    }
-                }
-                Err(e) => tally.step(&format!("lane {}", lane.name), Err(e)),
-            },
-        );
-    }
+    run_lanes(
+        &mut tally,
+        &lanes,
+        &examples,
+        only.as_deref(),
+        scope.record_snapshots,
+    );
     if scope.lane.is_empty() {
         tally.phase("compatibility table", |tally| {
             tally.step(
@@ -161,16 +149,87 @@ fn lane_scope(examples: &[Example]) -> Result<Vec<String>> {
     Ok(prefixes)
 }
 
-/// Runs the chapters' tests in `lane` and records the doctor's findings there and each
-/// example's outcome for the compatibility table (a failed run leaves no findings).
-fn test_lane(
-    lane: &lanes::Lane,
+/// Runs the chapters' tests in each lane and records, per lane, the doctor's findings there
+/// and each example's outcome for the compatibility table (a failed lane leaves no findings).
+/// Every lane is prepared first (kernel download, test build), then they boot a few at a
+/// time: an x86_64 lane keeps one host core busy (one TCG thread), so on this 2-core machine
+/// two side by side take about half the time.
+fn run_lanes(
+    tally: &mut Tally,
+    lanes: &[lanes::Lane],
     examples: &[Example],
     only: Option<&[String]>,
     record_snapshots: bool,
-) -> Result<lanes::tests::LaneTests> {
-    crate::compat::forget(lane.name)?;
-    let result = lanes::tests::run(lane, only, record_snapshots)?;
+) {
+    let mut prepared = Vec::new();
+    tally.phase("kernel lanes: downloads and builds", |tally| {
+        for lane in lanes {
+            let _ = crate::compat::forget(lane.name);
+            match lanes::tests::prepare(lane, only, record_snapshots) {
+                Ok(ready) => prepared.push(ready),
+                Err(e) => tally.step(&format!("lane {}", lane.name), Err(e)),
+            }
+        }
+    });
+    let at_once = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let title = format!("kernel lanes, {at_once} at a time");
+    let results = tally.phase(&title, |_| {
+        let queue = std::sync::Mutex::new(prepared.iter().collect::<Vec<_>>());
+        let results = std::sync::Mutex::new(Vec::new());
+        std::thread::scope(|scope| {
+            for _ in 0..at_once {
+                scope.spawn(|| {
+                    loop {
+                        let Some(ready) = queue.lock().unwrap().pop() else {
+                            break;
+                        };
+                        let started = Instant::now();
+                        let result = ready.boot();
+                        let took = started.elapsed();
+                        results.lock().unwrap().push((*ready.lane(), result, took));
+                    }
+                });
+            }
+        });
+        results.into_inner().unwrap()
+    });
+    for lane in lanes {
+        let Some((_, result, took)) = results.iter().find(|(l, ..)| l.name == lane.name) else {
+            continue;
+        };
+        let name = format!("lane {}", lane.name);
+        match result
+            .as_ref()
+            .map_err(|e| anyhow::anyhow!("{e:#}"))
+            .and_then(|r| {
+                record_lane(lane, examples, r)?;
+                Ok(r)
+            }) {
+            Ok(result) => {
+                println!(
+                    "{name}: {} passed, {} failed in {:.0}s",
+                    result.passed,
+                    result.failed,
+                    took.as_secs_f64()
+                );
+                tally.passed += result.passed;
+                tally.failed += result.failed;
+                if result.failed > 0 {
+                    tally.failures.push(name);
+                }
+            }
+            Err(e) => tally.step(&name, Err(e)),
+        }
+    }
+}
+
+/// Checks that `lane` booted the kernel its name promises, and records its findings and each
+/// example's outcome there.
+fn record_lane(
+    lane: &lanes::Lane,
+    examples: &[Example],
+    result: &lanes::tests::LaneTests,
+) -> Result<()> {
     let promised = lane.promised_version();
     match &result.kernel_release {
         Some(release) if release.starts_with(&format!("{promised}.")) => {}
@@ -187,8 +246,7 @@ fn test_lane(
         .map(|e| (e, example_outcome(&result.outcomes, &e.test_prefix())))
         .collect();
     let release = result.kernel_release.as_deref().unwrap_or_default();
-    crate::compat::record_tests(lane.name, &tested, &format!("kernel {release}"))?;
-    Ok(result)
+    crate::compat::record_tests(lane.name, &tested, &format!("kernel {release}"))
 }
 
 /// Everything that runs on the host: format, clippy, the tests, the doctor, the exercise

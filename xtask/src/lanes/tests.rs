@@ -125,14 +125,26 @@ pub struct LaneTests {
     pub outcomes: Vec<(String, bool)>,
 }
 
-/// Runs the chapters' tests inside `lane`, as CI would on the host: all of them, or only those
-/// whose names start with one of `only` (the doctor's own tests always run). Fails when the
-/// lane could not run or the doctor failed there; failing tests are counted instead.
+/// A lane ready to boot: its kernel unpacked and its tests built, with the script to run.
+pub struct Prepared {
+    lane: Lane,
+    script: String,
+    record_snapshots: bool,
+}
+
+/// Prepares to run the chapters' tests inside `lane`, as CI would on the host: all of them, or
+/// only those whose names start with one of `only` (the doctor's own tests always run). The
+/// boot fails when the lane could not run or the doctor failed there; failing tests are
+/// counted instead.
 ///
 /// With `record_snapshots`, insta writes every snapshot the tests take (in the guest's
 /// throw-away overlay); the script copies the new ones out and they land in the workspace.
-pub fn run(lane: &Lane, only: Option<&[String]>, record_snapshots: bool) -> Result<LaneTests> {
+///
+/// This is everything a lane run does on the host before it boots (downloads and builds), so
+/// that lanes can then boot side by side without building under each other's feet.
+pub fn prepare(lane: &Lane, only: Option<&[String]>, record_snapshots: bool) -> Result<Prepared> {
     host_packages(lane.arch)?;
+    lane.kernel()?;
     let build = build_tests(lane.arch)?;
     // insta finds snapshots through `cargo metadata`; there is no cargo in the guest.
     let insta = match record_snapshots {
@@ -185,7 +197,27 @@ pub fn run(lane: &Lane, only: Option<&[String]>, record_snapshots: bool) -> Resu
         ));
     }
     script.push_str("cat /lane-out/tests.log\nexit $failed\n");
-    let run = run_script(lane, &script, Duration::from_secs(10 * 60), "")?;
+    Ok(Prepared {
+        lane: *lane,
+        script,
+        record_snapshots,
+    })
+}
+
+impl Prepared {
+    pub fn lane(&self) -> &Lane {
+        &self.lane
+    }
+
+    /// Boots the lane and runs its tests.
+    pub fn boot(&self) -> Result<LaneTests> {
+        let lane = &self.lane;
+        let run = run_script(lane, &self.script, Duration::from_secs(10 * 60), "")?;
+        collect(lane, run, self.record_snapshots)
+    }
+}
+
+fn collect(lane: &Lane, run: super::qemu::LaneRun, record_snapshots: bool) -> Result<LaneTests> {
     if record_snapshots {
         for snapshot in copy_back(&run.out_dir.join("snapshots"))? {
             println!("lane {}: recorded {}", lane.name, snapshot.display());
