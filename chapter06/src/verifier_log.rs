@@ -66,8 +66,24 @@ pub fn verdict_lines(log: &str) -> Vec<&str> {
     lines[after..]
         .iter()
         .copied()
-        .filter(|l| !l.is_empty() && !is_statistics(l) && !l.starts_with("; "))
+        .filter(|l| {
+            !l.is_empty() && !is_statistics(l) && !l.starts_with("; ") && !is_register_state(l)
+        })
         .collect()
+}
+
+/// A dump of the registers' state, which older kernels (5.10) print on a line of its own
+/// before the error: `R0_w=inv(id=0) R1_w=… R10=fp0 fp-8=mmmmmmmm`.
+fn is_register_state(line: &str) -> bool {
+    // An error may start with a register too (`R2 max value is outside …`), but never with an
+    // assignment to one.
+    let first = line.split_whitespace().next().unwrap_or_default();
+    first.split_once('=').is_some_and(|(name, _)| {
+        name.strip_prefix('R').is_some_and(|number| {
+            let number = number.trim_end_matches("_w");
+            !number.is_empty() && number.chars().all(|c| c.is_ascii_digit())
+        })
+    })
 }
 
 /// Makes a line comparable across builds and kernels: the registers that the compiler picks
@@ -129,6 +145,19 @@ mod tests {
             key_line(NULL_CHECK, true),
             "processed 29 insns (limit 1000000) max_states_per_insn 0 total_states 2 peak_states 2 mark_read 0"
         );
+    }
+
+    #[test]
+    fn a_register_state_dump_is_not_the_verdict() {
+        let log = "12: (71) r3 = *(u8 *)(r2 +0)\nR0_w=inv(id=0) R2_w=map_value(id=0,off=4,ks=4,vs=16,umax_value=12,var_off=(0x0; 0xf)) R10=fp0 fp-8=mmmmmmmm fp-32=inv\ninvalid access to map value, value_size=16 off=16 size=1\n";
+        assert_eq!(
+            verdict_lines(log),
+            ["invalid access to map value, value_size=16 off=16 size=1"]
+        );
+        assert!(!is_register_state("R0 !read_ok"));
+        assert!(!is_register_state(
+            "R8 invalid mem access 'map_value_or_null'"
+        ));
     }
 
     #[test]

@@ -69,7 +69,18 @@ mod hello_verifier {
             "the unbroken program must load: {:?}",
             verdicts[0]
         );
-        verdicts.extend(VARIANTS.iter().map(|v| verdict(Some(v.name))));
+        // Side by side: the unbounded loop keeps the verifier busy for a million instructions
+        // (two minutes in an emulated lane) while the others load.
+        verdicts.extend(std::thread::scope(|scope| {
+            let loads: Vec<_> = VARIANTS
+                .iter()
+                .map(|v| scope.spawn(move || verdict(Some(v.name))))
+                .collect();
+            loads
+                .into_iter()
+                .map(|load| load.join().unwrap())
+                .collect::<Vec<_>>()
+        }));
         // Straight to stderr, past libtest's capture: the test log shows each verdict on every
         // kernel, passing or not.
         let kernel = catalogue::this_kernel();

@@ -58,6 +58,10 @@ enum Task {
         /// the workspace: for a kernel that has no snapshots yet. Review them with `git diff`.
         #[arg(long)]
         record_snapshots: bool,
+        /// In the lanes, run only the tests whose names start with this (`hello_verifier::`);
+        /// repeat it for more.
+        #[arg(long = "tests")]
+        tests: Vec<String>,
     },
     /// Build each example's declared mutants and prove that its tests fail on each.
     Mutants,
@@ -117,10 +121,12 @@ fn main() -> ExitCode {
             lane,
             full_lanes,
             record_snapshots,
+            tests,
         } => test::run(test::Scope {
             lane,
             full_lanes,
             record_snapshots,
+            tests,
         }),
         Task::Mutants => mutants::command(),
         Task::Learn(command) => learn::run(command),

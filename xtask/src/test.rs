@@ -48,8 +48,10 @@ pub struct Scope {
     /// The lanes to run alone; none means the whole suite.
     pub lane: Vec<String>,
     pub full_lanes: bool,
-    /// Write the lanes' new snapshots back into the workspace (see `lanes::tests::run`).
+    /// Write the lanes' new snapshots back into the workspace (see `lanes::tests::prepare`).
     pub record_snapshots: bool,
+    /// Run only the lanes' tests whose names start with one of these.
+    pub tests: Vec<String>,
 }
 
 /// What the host's part of the run found out, for the lanes and the table.
@@ -88,6 +90,7 @@ pub fn run(scope: Scope) -> Result<()> {
         None => crate::workspace::examples()?,
     };
     let only = match scope.full_lanes {
+        _ if !scope.tests.is_empty() => Some(scope.tests.clone()),
         true => None,
         // Without this run's host findings (`--lane` alone) the lane runs everything.
         false => lane_scope(&examples).ok(),
@@ -151,9 +154,9 @@ fn lane_scope(examples: &[Example]) -> Result<Vec<String>> {
 
 /// Runs the chapters' tests in each lane and records, per lane, the doctor's findings there
 /// and each example's outcome for the compatibility table (a failed lane leaves no findings).
-/// Every lane is prepared first (kernel download, test build), then they boot a few at a
-/// time: an x86_64 lane keeps one host core busy (one TCG thread), so on this 2-core machine
-/// two side by side take about half the time.
+/// Every lane is prepared first (kernel download, test build), then they boot side by side as
+/// far as the host's cores allow: an x86_64 lane keeps one core busy (one TCG thread), so on
+/// this 2-core machine two of them run at once, while an arm64 lane (two threads) runs alone.
 fn run_lanes(
     tally: &mut Tally,
     lanes: &[lanes::Lane],
@@ -171,23 +174,30 @@ fn run_lanes(
             }
         }
     });
-    let at_once = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-    let title = format!("kernel lanes, {at_once} at a time");
+    // Lanes boot side by side while the threads QEMU keeps busy for them fit the host's cores.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let title = format!("kernel lanes, side by side on {cores} cores");
     let results = tally.phase(&title, |_| {
-        let queue = std::sync::Mutex::new(prepared.iter().collect::<Vec<_>>());
+        let free = std::sync::Mutex::new(cores);
+        let freed = std::sync::Condvar::new();
         let results = std::sync::Mutex::new(Vec::new());
         std::thread::scope(|scope| {
-            for _ in 0..at_once {
-                scope.spawn(|| {
-                    loop {
-                        let Some(ready) = queue.lock().unwrap().pop() else {
-                            break;
-                        };
-                        let started = Instant::now();
-                        let result = ready.boot();
-                        let took = started.elapsed();
-                        results.lock().unwrap().push((*ready.lane(), result, took));
+            for ready in &prepared {
+                let (free, freed, results) = (&free, &freed, &results);
+                scope.spawn(move || {
+                    let need = ready.lane().host_threads().min(cores);
+                    let mut available = free.lock().unwrap();
+                    while *available < need {
+                        available = freed.wait(available).unwrap();
                     }
+                    *available -= need;
+                    drop(available);
+                    let started = Instant::now();
+                    let result = ready.boot();
+                    let took = started.elapsed();
+                    results.lock().unwrap().push((*ready.lane(), result, took));
+                    *free.lock().unwrap() += need;
+                    freed.notify_all();
                 });
             }
         });

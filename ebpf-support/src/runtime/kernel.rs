@@ -67,7 +67,19 @@ pub fn check(capability: Capability) -> Option<Check> {
         C::Kprobe | C::Ksyscall if !Path::new(KPROBE_PMU).exists() => {
             check("looked for the kprobe PMU", Err(NO_KPROBES.into()))
         }
-        C::TaskPtRegs => task_pt_regs(),
+        C::TaskPtRegs => helper_check(
+            libbpf_rs::ProgramType::Tracepoint,
+            libbpf_rs::libbpf_sys::BPF_FUNC_task_pt_regs,
+            "asked libbpf's helper probe whether a tracepoint program may call bpf_task_pt_regs",
+            "this kernel has no bpf_task_pt_regs helper (it arrived in 5.15, \
+             bpf_get_current_task_btf in 5.11)",
+        ),
+        C::BpfLoop => helper_check(
+            libbpf_rs::ProgramType::Xdp,
+            libbpf_rs::libbpf_sys::BPF_FUNC_loop,
+            "asked libbpf's helper probe whether an XDP program may call bpf_loop",
+            "this kernel has no bpf_loop helper (it arrived in 5.17)",
+        ),
         // Kernel releases, not features, name this one: BPF_LINK_TYPE_PERF_EVENT is 5.15's.
         C::PerfEventLink => check(
             "compared the kernel release with 5.15, which made perf-event attachments BPF links",
@@ -112,22 +124,21 @@ pub fn release() -> Option<(u32, u32)> {
     Some((parts.next()??, parts.next()??))
 }
 
-/// libbpf's helper probe (a two-instruction program that calls the helper) for
-/// `bpf_task_pt_regs`. Without privileges nothing can be loaded, so nothing can be said.
-fn task_pt_regs() -> Option<Check> {
-    let supported = libbpf_rs::ProgramType::Tracepoint
-        .is_helper_supported(libbpf_rs::libbpf_sys::BPF_FUNC_task_pt_regs)
-        .ok()?;
+/// libbpf's helper probe (a tiny program of `program_type` that calls the helper, loaded for
+/// real) for one helper. Without privileges nothing can be loaded, so nothing can be said.
+fn helper_check(
+    program_type: libbpf_rs::ProgramType,
+    helper: libbpf_rs::libbpf_sys::bpf_func_id,
+    how: &'static str,
+    missing: &str,
+) -> Option<Check> {
+    let supported = program_type.is_helper_supported(helper).ok()?;
     Some(Check {
-        how: "asked libbpf's helper probe whether a tracepoint program may call bpf_task_pt_regs",
+        how,
         result: if supported {
             Ok("offered".into())
         } else {
-            Err(
-                "this kernel has no bpf_task_pt_regs helper (it arrived in 5.15, \
-                 bpf_get_current_task_btf in 5.11)"
-                    .into(),
-            )
+            Err(missing.into())
         },
     })
 }

@@ -38,6 +38,7 @@ fn qemu_command(
         // /dev/kvm here only boots guests built for it, so stock kernels run under TCG. With
         // one host thread per vCPU, 6.12 oopses on an int3 left by live code patching (static
         // keys flipped when tracing starts): one TCG thread for both vCPUs avoids the race.
+        // (`Lane::host_threads` counts the threads these choices keep busy.)
         Arch::X86_64 => qemu.args(["-accel", "tcg,thread=single", "-cpu", "max"]),
         // pauth-impdef: pointer authentication with QEMU's cheap algorithm, about 4x faster.
         Arch::Aarch64 => qemu.args([
@@ -78,6 +79,17 @@ fn qemu_command(
         out.display()
     ));
     qemu
+}
+
+impl Lane {
+    /// How many host threads QEMU keeps busy for this lane: one for x86_64
+    /// (`tcg,thread=single`), one per vCPU for arm64 (`tcg,thread=multi`, two vCPUs).
+    pub fn host_threads(&self) -> usize {
+        match self.arch {
+            Arch::X86_64 => 1,
+            Arch::Aarch64 => 2,
+        }
+    }
 }
 
 /// What a lane run printed and how its script ended.

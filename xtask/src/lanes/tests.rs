@@ -149,7 +149,9 @@ pub fn prepare(lane: &Lane, only: Option<&[String]>, record_snapshots: bool) -> 
     // insta finds snapshots through `cargo metadata`; there is no cargo in the guest.
     let insta = match record_snapshots {
         false => "INSTA_UPDATE=no",
-        true => "INSTA_UPDATE=always INSTA_FORCE_PASS=1",
+        // `.snap.new` files exist only in this guest's overlay (other lanes may write `.snap`
+        // files into the shared checkout while it runs).
+        true => "INSTA_UPDATE=new INSTA_FORCE_PASS=1",
     };
     let mut script = format!(
         "touch /tmp/lane-started\n\
@@ -190,7 +192,10 @@ pub fn prepare(lane: &Lane, only: Option<&[String]>, record_snapshots: bool) -> 
     }
     if record_snapshots {
         script.push_str(&format!(
-            "find '{}' -path '*/tests/snapshots/*.snap' -newer /tmp/lane-started | while read -r snap; do\n\
+            // Only the packages' snapshot folders: a `find` over the workspace would walk
+            // target/ too, over 9p, for many minutes.
+            "for snap in '{}'/*/tests/snapshots/*.snap.new; do\n\
+                 [ -f \"$snap\" ] || continue\n\
                  mkdir -p \"/lane-out/snapshots$(dirname \"$snap\")\" && cp \"$snap\" \"/lane-out/snapshots$snap\"\n\
              done\n",
             crate::workspace::root().display()
@@ -212,7 +217,7 @@ impl Prepared {
     /// Boots the lane and runs its tests.
     pub fn boot(&self) -> Result<LaneTests> {
         let lane = &self.lane;
-        let run = run_script(lane, &self.script, Duration::from_secs(10 * 60), "")?;
+        let run = run_script(lane, &self.script, Duration::from_secs(20 * 60), "")?;
         collect(lane, run, self.record_snapshots)
     }
 }
@@ -253,7 +258,8 @@ fn collect(lane: &Lane, run: super::qemu::LaneRun, record_snapshots: bool) -> Re
     })
 }
 
-/// Copies the snapshot files under `out` (laid out by their absolute paths) to those paths.
+/// Copies the new snapshot files under `out` (laid out by their absolute paths, as insta's
+/// `NAME.snap.new`) to those paths as `NAME.snap`.
 fn copy_back(out: &Path) -> Result<Vec<PathBuf>> {
     let mut copied = Vec::new();
     let mut stack = vec![out.to_path_buf()];
@@ -266,15 +272,22 @@ fn copy_back(out: &Path) -> Result<Vec<PathBuf>> {
             if path.is_dir() {
                 stack.push(path);
             } else {
-                let target = Path::new("/").join(path.strip_prefix(out)?);
+                let written = Path::new("/").join(path.strip_prefix(out)?);
+                let target = written.with_extension("");
                 if !target.starts_with(crate::workspace::root()) {
                     bail!(
                         "the lane wrote a snapshot outside the workspace: {}",
                         target.display()
                     );
                 }
-                fs::copy(&path, &target)
-                    .with_context(|| format!("copying {}", target.display()))?;
+                // A pending snapshot names the line of its assertion; an accepted one does not.
+                let text = fs::read_to_string(&path)?;
+                let accepted: String = text
+                    .split_inclusive('\n')
+                    .filter(|line| !line.starts_with("assertion_line: "))
+                    .collect();
+                fs::write(&target, accepted)
+                    .with_context(|| format!("writing {}", target.display()))?;
                 copied.push(target);
             }
         }
