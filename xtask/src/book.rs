@@ -1,10 +1,12 @@
 //! The mdBook in book/. mdbook only warns about an `{{#include}}` it cannot resolve, so every
-//! include is checked here first and a broken one fails the build.
+//! include is checked here first and a broken one fails the build. The pictures of the network
+//! lab are drawn here from the lab's own topologies.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 pub fn build() -> Result<()> {
     let book = crate::workspace::root().join("book");
@@ -12,8 +14,32 @@ pub fn build() -> Result<()> {
     if !problems.is_empty() {
         bail!("broken includes in the book:\n  {}", problems.join("\n  "));
     }
+    draw_labs(&book.join("src/chapter08"))?;
     crate::workspace::run_status(Command::new(crate::setup::mdbook()).arg("build").arg(&book))?;
     println!("book: built {}", book.join("build/index.html").display());
+    Ok(())
+}
+
+/// `lab-NAME.svg` for each of the lab's topologies, rendered by Graphviz (which set-up installs).
+fn draw_labs(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for topology in ebpf_support::lab::TOPOLOGIES {
+        let svg = dir.join(format!("lab-{}.svg", topology.name));
+        let mut dot = Command::new("dot")
+            .arg("-Tsvg")
+            .arg("-o")
+            .arg(&svg)
+            .stdin(Stdio::piped())
+            .spawn()
+            .context("running Graphviz's dot (cargo xtask setup installs it)")?;
+        dot.stdin
+            .take()
+            .expect("piped")
+            .write_all(topology.dot().as_bytes())?;
+        if !dot.wait()?.success() {
+            bail!("dot could not draw the {} lab", topology.name);
+        }
+    }
     Ok(())
 }
 

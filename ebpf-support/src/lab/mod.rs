@@ -26,6 +26,7 @@ mod namespace;
 mod rtnetlink;
 #[cfg(test)]
 mod tests;
+mod topology;
 
 use std::io;
 use std::net::Ipv4Addr;
@@ -33,6 +34,7 @@ use std::os::fd::AsFd;
 
 pub use namespace::Namespace;
 use rtnetlink::Rtnetlink;
+pub use topology::{LOAD_BALANCER, Link, NodeSpec, PAIR, SINGLE, TOPOLOGIES, Topology};
 
 /// One machine of the lab: a network namespace and its one interface.
 #[derive(Debug)]
@@ -89,18 +91,21 @@ impl Lab {
     /// One node, `node`, whose interface is its own `lo` (127.0.0.1/8): the book's
     /// "attach to `lo` and ping localhost", with nothing of the host's involved.
     pub fn single() -> io::Result<Lab> {
+        let [spec] = SINGLE.nodes else {
+            unreachable!("the single lab has one node")
+        };
         let netns = Namespace::new()?;
         let ifindex = rtnetlink_in(&netns)?.ifindex("lo")?;
         let iface = Interface {
             name: "lo",
             ifindex,
             mac: [0; 6],
-            ip: Ipv4Addr::LOCALHOST,
-            prefix_len: 8,
+            ip: spec.ip,
+            prefix_len: spec.prefix_len,
         };
         Ok(Lab {
             nodes: vec![Node {
-                name: "node",
+                name: spec.name,
                 netns,
                 iface,
             }],
@@ -111,8 +116,11 @@ impl Lab {
     /// Two nodes, `a` (10.0.0.1/24) and `b` (10.0.0.2/24), each with an `eth0`, the two ends
     /// of one veth pair.
     pub fn pair() -> io::Result<Lab> {
-        let mut a = Wiring::new("a", Ipv4Addr::new(10, 0, 0, 1), 24)?;
-        let b = Wiring::new("b", Ipv4Addr::new(10, 0, 0, 2), 24)?;
+        let [a, b] = PAIR.nodes else {
+            unreachable!("the pair lab has two nodes")
+        };
+        let mut a = Wiring::new(a)?;
+        let b = Wiring::new(b)?;
         a.rtnetlink.add_veth(
             "eth0",
             Some(a.mac()),
@@ -138,15 +146,19 @@ impl Lab {
     /// switch port, which drops it unless that port runs NAPI (an XDP program of its own, or
     /// GRO turned on): measured on Linux 6.18, where nothing reached the switch.
     pub fn load_balancer() -> io::Result<Lab> {
+        let Link::Bridge(bridge) = LOAD_BALANCER.link else {
+            unreachable!("the load balancer's nodes share a bridge")
+        };
         let netns = Namespace::new()?;
         let mut switch = rtnetlink_in(&netns)?;
-        switch.add_bridge("br0")?;
-        let bridge_ifindex = switch.ifindex("br0")?;
+        switch.add_bridge(bridge)?;
+        let bridge_ifindex = switch.ifindex(bridge)?;
         switch.set_up(bridge_ifindex)?;
         let mut nodes = Vec::new();
         let mut ports = Vec::new();
-        for (name, host) in [("client", 4), ("lb", 5), ("backend-a", 2), ("backend-b", 3)] {
-            let mut node = Wiring::new(name, Ipv4Addr::new(172, 17, 0, host), 16)?;
+        for spec in LOAD_BALANCER.nodes {
+            let name = spec.name;
+            let mut node = Wiring::new(spec)?;
             node.rtnetlink
                 .add_veth("eth0", Some(node.mac()), name, None, netns.as_fd())?;
             let ifindex = switch.ifindex(name)?;
@@ -159,7 +171,7 @@ impl Lab {
             nodes: wire_up(nodes)?,
             switch: Some(Switch {
                 netns,
-                bridge: "br0",
+                bridge,
                 bridge_ifindex,
                 ports,
             }),
@@ -203,15 +215,15 @@ struct Wiring {
 }
 
 impl Wiring {
-    fn new(name: &'static str, ip: Ipv4Addr, prefix_len: u8) -> io::Result<Wiring> {
+    fn new(spec: &NodeSpec) -> io::Result<Wiring> {
         let netns = Namespace::new()?;
         let rtnetlink = rtnetlink_in(&netns)?;
         Ok(Wiring {
-            name,
+            name: spec.name,
             netns,
             rtnetlink,
-            ip,
-            prefix_len,
+            ip: spec.ip,
+            prefix_len: spec.prefix_len,
         })
     }
 

@@ -176,6 +176,40 @@ fn lab_single_is_a_namespace_with_its_own_lo() {
     assert_eq!(host(), before);
 }
 
+/// The pictures in the book are drawn from the topologies: each lab must be what its
+/// topology says.
+#[test]
+fn lab_constructors_build_their_topologies() {
+    if !lab_ready() {
+        return;
+    }
+    for (topology, lab) in [
+        (SINGLE, Lab::single()),
+        (PAIR, Lab::pair()),
+        (LOAD_BALANCER, Lab::load_balancer()),
+    ] {
+        let lab = lab.unwrap();
+        let built: Vec<NodeSpec> = lab
+            .nodes()
+            .iter()
+            .map(|node| NodeSpec {
+                name: node.name,
+                ip: node.iface.ip,
+                prefix_len: node.iface.prefix_len,
+            })
+            .collect();
+        assert_eq!(built, topology.nodes, "{}", topology.name);
+        let ports = lab
+            .switch()
+            .map(|switch| (switch.bridge, switch.ports.len()));
+        let expected = match topology.link {
+            Link::Bridge(bridge) => Some((bridge, topology.nodes.len())),
+            Link::Loopback | Link::VethPair => None,
+        };
+        assert_eq!(ports, expected, "{}", topology.name);
+    }
+}
+
 /// The interface names in the text of `/proc/net/dev`.
 fn interface_names(dev: &str) -> Vec<&str> {
     dev.lines()
