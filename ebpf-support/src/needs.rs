@@ -148,6 +148,11 @@ pub enum Hook {
     RawTracepoint(&'static str),
     /// XDP on a network interface: which one is the example's choice (a lab's, or `--iface`).
     Xdp,
+    /// A socket filter on a socket the example opens (a raw packet socket in a lab).
+    SocketFilter,
+    /// A uprobe (and uretprobe) on a library's function, e.g. libssl's `SSL_write`: which copy
+    /// of the library is the example's choice.
+    Uprobe(&'static str),
     /// None: the example loads no program and only talks to the kernel through bpf() (a pinned
     /// map, BTF by id), so all it needs from the kernel is BTF.
     UserSpace,
@@ -161,6 +166,8 @@ pub enum HookKind {
     Tracepoint,
     RawTracepoint,
     Xdp,
+    SocketFilter,
+    Uprobe,
     UserSpace,
 }
 
@@ -172,6 +179,10 @@ impl Hook {
             Hook::Tracepoint(..) => Capability::Tracepoint,
             Hook::RawTracepoint(_) => Capability::RawTracepoint,
             Hook::Xdp => Capability::XdpOnVeth,
+            // Socket filters are as old as eBPF (3.19): beyond that the example needs only the
+            // BTF that its CO-RE object relies on.
+            Hook::SocketFilter => Capability::Btf,
+            Hook::Uprobe(_) => Capability::Uprobe,
             Hook::UserSpace => Capability::Btf,
         }
     }
@@ -182,6 +193,8 @@ impl Hook {
             Hook::Tracepoint(..) => HookKind::Tracepoint,
             Hook::RawTracepoint(_) => HookKind::RawTracepoint,
             Hook::Xdp => HookKind::Xdp,
+            Hook::SocketFilter => HookKind::SocketFilter,
+            Hook::Uprobe(_) => HookKind::Uprobe,
             Hook::UserSpace => HookKind::UserSpace,
         }
     }
@@ -194,6 +207,8 @@ impl std::fmt::Display for Hook {
             Hook::Tracepoint(category, name) => write!(f, "tracepoint {category}/{name}"),
             Hook::RawTracepoint(name) => write!(f, "raw tracepoint {name}"),
             Hook::Xdp => f.write_str("XDP"),
+            Hook::SocketFilter => f.write_str("socket filter"),
+            Hook::Uprobe(function) => write!(f, "uprobe on {function}"),
             Hook::UserSpace => f.write_str("no hook (user space only)"),
         }
     }
@@ -206,6 +221,8 @@ impl std::fmt::Display for HookKind {
             HookKind::Tracepoint => "tracepoint",
             HookKind::RawTracepoint => "raw-tracepoint",
             HookKind::Xdp => "xdp",
+            HookKind::SocketFilter => "socket-filter",
+            HookKind::Uprobe => "uprobe",
             HookKind::UserSpace => "user-space",
         })
     }
@@ -293,6 +310,8 @@ impl Example {
                 }
                 Hook::RawTracepoint(name) => format!("{record}\traw_tp\t{name}"),
                 Hook::Xdp => format!("{record}\txdp"),
+                Hook::SocketFilter => format!("{record}\tsocket_filter"),
+                Hook::Uprobe(function) => format!("{record}\tuprobe\t{function}"),
                 Hook::UserSpace => format!("{record}\tuser_space"),
             });
         }
@@ -346,6 +365,8 @@ impl Example {
                 }
                 ["raw_tp", name] => Some(Hook::RawTracepoint(leak(name))),
                 ["xdp"] => Some(Hook::Xdp),
+                ["socket_filter"] => Some(Hook::SocketFilter),
+                ["uprobe", function] => Some(Hook::Uprobe(leak(function))),
                 ["user_space"] => Some(Hook::UserSpace),
                 _ => None,
             };
@@ -437,5 +458,13 @@ mod tests {
             ..EXAMPLE
         };
         assert_eq!(Example::parse(&user_space.describe()), Some(user_space));
+        for hook in [Hook::SocketFilter, Hook::Uprobe("SSL_write")] {
+            let example = Example {
+                hook,
+                fallbacks: &[],
+                ..EXAMPLE
+            };
+            assert_eq!(Example::parse(&example.describe()), Some(example));
+        }
     }
 }
