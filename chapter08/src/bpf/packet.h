@@ -7,6 +7,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
 
+#define ETH_ALEN 6
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
 #define ICMP_ECHO_REPLY 0
