@@ -2,6 +2,7 @@
 //! attaches it, what it needs, the mutants its tests must catch).
 
 pub mod lb;
+pub mod packet;
 pub mod sock_filter;
 pub mod tls;
 
@@ -74,8 +75,52 @@ pub const TC_PING: Example = Example {
     ],
 };
 
+/// packet-parse: Ethernet, IPv4 or IPv6, then ICMP, TCP or UDP, parsed in XDP with the bounds
+/// checks the verifier asks for, and reported to user space through a ring buffer.
+pub const PACKET_PARSE: Example = Example {
+    package: "chapter08",
+    name: "packet-parse",
+    privilege: Privilege::Networking,
+    needs: &[C::Btf, C::XdpOnVeth, C::RingBuffer],
+    hook: Hook::Xdp,
+    fallbacks: &[],
+    mutants: &[
+        Mutant {
+            name: "ipv4-options-ignored",
+            file: "parse.bpf.c",
+            from: "l4 = (void *)iph + iph->ihl * 4;",
+            to: "l4 = (void *)(iph + 1);",
+        },
+        Mutant {
+            name: "ipv6-ethertype-for-ipv4",
+            file: "parse.bpf.c",
+            from: "} else if (info.eth_proto == ETH_P_IPV6) {",
+            to: "} else if (info.eth_proto == ETH_P_IP) {",
+        },
+        Mutant {
+            name: "udp-ports-swapped",
+            file: "parse.bpf.c",
+            from: "info->sport = bpf_ntohs(udp->source);\n\t\tinfo->dport = bpf_ntohs(udp->dest);",
+            to: "info->sport = bpf_ntohs(udp->dest);\n\t\tinfo->dport = bpf_ntohs(udp->source);",
+        },
+        Mutant {
+            name: "tcp-flags-wrong-byte",
+            file: "parse.bpf.c",
+            from: "info->tcp_flags = ((__u8 *)tcp)[13];",
+            to: "info->tcp_flags = ((__u8 *)tcp)[12];",
+        },
+    ],
+};
+
 /// This chapter's examples (the doctor and the compatibility table read them).
-pub const EXAMPLES: &[Example] = &[PING, lb::XDP_LB, sock_filter::SOCK_FILTER, tls::TLS_SNIFF];
+pub const EXAMPLES: &[Example] = &[
+    PING,
+    PACKET_PARSE,
+    TC_PING,
+    lb::XDP_LB,
+    sock_filter::SOCK_FILTER,
+    tls::TLS_SNIFF,
+];
 
 /// Whether a `trace_pipe` line was written while this process's own traffic was handled: by
 /// one of its threads, or by the kernel's softirq thread (`ksoftirqd/N`) or an idle CPU, where
