@@ -143,6 +143,7 @@ pub fn ping_until_stopped(
     let (mut sent, mut replies) = (0u16, 0u16);
     loop {
         sent += 1;
+        let started = std::time::Instant::now();
         match pinger.ping(to, sent, INTERVAL)? {
             Some(time) => {
                 replies += 1;
@@ -153,7 +154,9 @@ pub fn ping_until_stopped(
             }
             None => println!("no reply from {to}: icmp_seq={sent}"),
         }
-        if stopped.recv_timeout(INTERVAL) != Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
+        // The rest of the second (none after a ping that waited in vain).
+        let rest = INTERVAL.saturating_sub(started.elapsed());
+        if stopped.recv_timeout(rest) != Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
             return Ok((sent, replies));
         }
     }
