@@ -2,15 +2,13 @@
 //! a uprobe and a uretprobe on libssl's SSL_write and SSL_read read the plaintext that a TLS
 //! client and server exchange, before encryption and after decryption.
 
-use std::io::{BufRead, BufReader, Write};
 use std::mem::MaybeUninit;
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use chapter08::tls::{TlsPair, libssl_of};
 use clap::Parser;
-use ebpf_support::lab::Lab;
 use ebpf_support::{Run, RunArgs, c_string};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 use libbpf_rs::{Link, ProgramMut, RingBufferBuilder, UprobeOpts};
@@ -21,7 +19,6 @@ use tls::types::{direction, tls_event};
 
 unsafe impl plain::Plain for tls_event {}
 
-const PORT: u16 = 4433;
 /// How often the client sends the message again.
 const PERIOD: Duration = Duration::from_secs(1);
 
@@ -52,50 +49,15 @@ fn main() -> std::process::ExitCode {
         if args.message.contains('\n') {
             bail!("--message: one line, please (the server answers line by line)");
         }
-        let openssl = find_in_path("openssl").context(
-            "the openssl command is not installed (apt-get install openssl), and the example starts a TLS server and client with it",
-        )?;
-        let dir = TempDir::new()?;
-        make_certificate(&openssl, &dir.0)?;
-        let lab = Lab::single().context("building the network lab")?;
-        let node = lab.node("node");
-
-        let mut server = Kill(
-            node.netns
-                .command(&openssl)
-                .args(["s_server", "-rev", "-accept"])
-                .arg(format!("127.0.0.1:{PORT}"))
-                .arg("-cert")
-                .arg(dir.0.join("cert.pem"))
-                .arg("-key")
-                .arg(dir.0.join("key.pem"))
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .context("starting openssl s_server")?,
-        );
-        wait_for_accept(&mut server.0)?;
-        let libssl = libssl_of(server.0.id())?;
-
         let mut object = MaybeUninit::uninit();
         let skel = TlsSkelBuilder::default().open(&mut object)?.load()?;
 
-        let mut client = Kill(
-            node.netns
-                .command(&openssl)
-                .args(["s_client", "-quiet", "-connect"])
-                .arg(format!("127.0.0.1:{PORT}"))
-                .stdin(Stdio::piped())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .context("starting openssl s_client")?,
-        );
+        let mut pair = TlsPair::start()?;
+        let libssl = libssl_of(pair.server_pid())?;
         let pids: Vec<i32> = if args.all {
             vec![-1]
         } else {
-            vec![server.0.id() as i32, client.0.id() as i32]
+            vec![pair.server_pid() as i32, pair.client_pid() as i32]
         };
         // ANCHOR: attach
         let mut links = Vec::new();
@@ -137,7 +99,7 @@ fn main() -> std::process::ExitCode {
             if args.all {
                 "every process".to_string()
             } else {
-                format!("pids {} and {}", server.0.id(), client.0.id())
+                format!("pids {} and {}", pair.server_pid(), pair.client_pid())
             },
             args.message
         );
@@ -154,17 +116,13 @@ fn main() -> std::process::ExitCode {
         let ring_buffer = builder.build()?;
         // ANCHOR_END: events
 
-        let mut stdin = client.0.stdin.take().expect("the client's stdin is piped");
         let mut next_send = Instant::now();
         while !run.finished() {
             if Instant::now() >= next_send {
-                send(&mut stdin, &args.message)?;
+                pair.send(&args.message)?;
                 next_send += PERIOD;
             }
             ring_buffer.poll(run.poll_interval())?;
-            if let Some(status) = client.0.try_wait()? {
-                bail!("openssl s_client stopped ({status})");
-            }
         }
         drop(links);
         Ok(())
@@ -204,97 +162,4 @@ fn event_line(event: &tls_event) -> String {
         event.len,
         String::from_utf8_lossy(data).escape_debug()
     )
-}
-
-fn send(stdin: &mut ChildStdin, message: &str) -> anyhow::Result<()> {
-    stdin
-        .write_all(format!("{message}\n").as_bytes())
-        .context("writing to openssl s_client")
-}
-
-// ANCHOR: libssl
-/// The libssl that process `pid` runs with, as the kernel mapped it: its path differs per
-/// distribution and architecture (and a program may bring its own copy), so it is looked up.
-fn libssl_of(pid: u32) -> anyhow::Result<PathBuf> {
-    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps"))
-        .with_context(|| format!("reading /proc/{pid}/maps"))?;
-    maps.lines()
-        .filter_map(|line| line.split_whitespace().nth(5))
-        .find(|path| {
-            Path::new(path)
-                .file_name()
-                .is_some_and(|name| name.to_string_lossy().starts_with("libssl.so"))
-        })
-        .map(PathBuf::from)
-        .context("openssl uses no libssl.so (linked statically, or another TLS library?): nothing to probe")
-}
-// ANCHOR_END: libssl
-
-/// Waits until s_server says it listens (`ACCEPT`), at most 10 s.
-fn wait_for_accept(server: &mut Child) -> anyhow::Result<()> {
-    let stdout = server.stdout.take().expect("the server's stdout is piped");
-    let (tx, rx) = std::sync::mpsc::channel();
-    // The reader thread keeps draining the server's output afterwards.
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.starts_with("ACCEPT") {
-                let _ = tx.send(());
-            }
-        }
-    });
-    rx.recv_timeout(Duration::from_secs(10))
-        .context("openssl s_server did not start listening within 10 s")
-}
-
-fn make_certificate(openssl: &Path, dir: &Path) -> anyhow::Result<()> {
-    let output = Command::new(openssl)
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
-        .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"])
-        .args(["-subj", "/CN=localhost", "-keyout"])
-        .arg(dir.join("key.pem"))
-        .arg("-out")
-        .arg(dir.join("cert.pem"))
-        .stdin(Stdio::null())
-        .output()
-        .context("running openssl req")?;
-    if !output.status.success() {
-        bail!(
-            "openssl req could not make a certificate: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-    }
-    Ok(())
-}
-
-fn find_in_path(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(name))
-        .find(|path| path.is_file())
-}
-
-/// A child process that is killed when dropped (Ctrl-C, an error, the end of the run).
-struct Kill(Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A private folder for the throwaway certificate, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> anyhow::Result<TempDir> {
-        let path = std::env::temp_dir().join(format!("tls-sniff-{}", std::process::id()));
-        std::fs::create_dir(&path).with_context(|| format!("creating {}", path.display()))?;
-        Ok(TempDir(path))
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }

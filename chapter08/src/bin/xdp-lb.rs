@@ -26,6 +26,8 @@ use lb::types::lb_config;
 const PORT: u16 = 8080;
 /// How long the client waits for an answer: the lab answers in well under a millisecond.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(2);
+/// The client's pace: one request this often.
+const PERIOD: Duration = Duration::from_millis(100);
 
 /// Balance a client's TCP requests between two backends with XDP (Learning eBPF, chapter 8, “Load Balancing and Forwarding”, lb-from-scratch).
 ///
@@ -33,8 +35,8 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(2);
 /// 172.17.0.3 on one bridge, as on the book's docker0; nothing of the host's is touched),
 /// attaches the XDP program xdp_load_balancer to the lb's eth0 in generic mode, starts a TCP
 /// server on each backend that answers with its own name, and has the client make --count
-/// requests (10 by default) to the lb's address. Prints which backend answered each request,
-/// then how many each answered.
+/// requests (ten a second, until Ctrl-C without --count) to the lb's address. Prints which
+/// backend answered each request, then how many each answered.
 #[derive(Parser)]
 #[command(name = "xdp-lb")]
 struct Args {
@@ -45,7 +47,6 @@ struct Args {
 fn main() -> std::process::ExitCode {
     ebpf_support::main(&chapter08::lb::XDP_LB, |args: Args| {
         let run = Run::new(&args.run);
-        let requests = args.run.count.unwrap_or(10);
         let lab = Lab::load_balancer().context("building the network lab")?;
         let (client, balancer) = (lab.node("client"), lab.node("lb"));
         let backends = [lab.node("backend-a"), lab.node("backend-b")];
@@ -81,8 +82,8 @@ fn main() -> std::process::ExitCode {
             .context("attaching XDP to the lb's eth0")?;
         // ANCHOR_END: attach
         eprintln!(
-            "xdp-lb: attached XDP to the eth0 of lb ({}); the client sends {requests} requests to {}:{PORT}",
-            balancer.iface.ip, balancer.iface.ip
+            "xdp-lb: attached XDP to the eth0 of lb; the client sends requests to {}:{PORT}, Ctrl-C to stop",
+            balancer.iface.ip
         );
 
         let stop = Arc::new(AtomicBool::new(false));
@@ -101,10 +102,9 @@ fn main() -> std::process::ExitCode {
 
         let mut answered = [0u64; 2];
         let result = (|| -> anyhow::Result<()> {
-            for request in 1..=requests {
-                if run.finished() {
-                    break;
-                }
+            let mut request = 0;
+            while run.record() {
+                request += 1;
                 let name =
                     ask(client, &balancer.iface).with_context(|| format!("request {request}"))?;
                 let Some(which) = backends.iter().position(|b| b.name == name) else {
@@ -112,6 +112,7 @@ fn main() -> std::process::ExitCode {
                 };
                 answered[which] += 1;
                 println!("request {request}: answered by {name}");
+                run.sleep(PERIOD);
             }
             Ok(())
         })();
