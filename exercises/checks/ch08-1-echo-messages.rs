@@ -57,8 +57,8 @@ fn echo_requests_and_replies_get_their_own_messages() {
             messages.push(line.message);
         }
     }
-    let expected: Vec<&str> = ["Hello ping: echo request", "Hello ping: echo reply"]
-        .repeat(PINGS as usize);
+    let expected: Vec<&str> =
+        ["Hello ping: echo request", "Hello ping: echo reply"].repeat(PINGS as usize);
     if messages != expected || replies != PINGS {
         exercise_failed(
             &format!("{expected:?} for {PINGS} pings, and every ping answered"),

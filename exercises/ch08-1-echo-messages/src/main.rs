@@ -37,7 +37,9 @@ fn main() -> std::process::ExitCode {
             .netns
             .run_here(|| skel.progs.ping.attach_xdp(node.iface.ifindex as i32))?
             .context("attaching XDP to the lab's lo")?;
-        eprintln!("attached XDP to lo of a private network namespace; pinging 127.0.0.1 there, Ctrl-C to stop");
+        eprintln!(
+            "attached XDP to lo of a private network namespace; pinging 127.0.0.1 there, Ctrl-C to stop"
+        );
         let pinger = Pinger::new(&node.netns)?;
         let (stop, stopped) = mpsc::channel::<()>();
         let pings = std::thread::spawn(move || {
@@ -45,9 +47,9 @@ fn main() -> std::process::ExitCode {
         });
         let run = Run::new(&args.run);
         while let Some(line) = trace_pipe.next_line(&run)? {
-            if TraceLine::parse(&line).is_some_and(|l| {
-                l.message.starts_with("Hello ping") && chapter08::traced_here(&l)
-            }) {
+            if TraceLine::parse(&line)
+                .is_some_and(|l| l.message.starts_with("Hello ping") && chapter08::traced_here(&l))
+            {
                 println!("{line}");
                 run.record();
             }
