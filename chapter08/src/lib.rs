@@ -29,6 +29,12 @@ pub const PING: Example = Example {
             from: "== ICMP_ECHO_REQUEST)",
             to: "== ICMP_ECHO_REPLY)",
         },
+        Mutant {
+            name: "drop-passes",
+            file: "ping.bpf.c",
+            from: "return XDP_DROP;",
+            to: "return XDP_PASS;",
+        },
     ],
 };
 

@@ -13,6 +13,7 @@
 #define ICMP_ECHO_REPLY 0
 #define ICMP_ECHO_REQUEST 8
 
+// ANCHOR: lookup_protocol
 // The IP protocol number of the packet between data and data_end (1 for ICMP, 6 for TCP, 17 for
 // UDP), or 0 if it is not IPv4 or too short to tell.
 static __always_inline unsigned char lookup_protocol(void *data, void *data_end)
@@ -29,5 +30,6 @@ static __always_inline unsigned char lookup_protocol(void *data, void *data_end)
 		return 0;
 	return iph->protocol;
 }
+// ANCHOR_END: lookup_protocol
 
 #endif
