@@ -26,7 +26,7 @@ fn ssl_read_shows_the_plaintext_that_was_read() {
     let result = program.wait_for_line(Duration::from_secs(5), |l| {
         saw_write |= l.starts_with("WRITE openssl ") && l.ends_with(&write);
         if l.starts_with("READ ") {
-            reads.push(l.chars().take(160).collect::<String>());
+            reads.push(l.chars().take(100).collect::<String>());
         }
         l.starts_with("READ openssl ") && l.ends_with(&read)
     });
