@@ -275,6 +275,79 @@ mod xdp_lb {
         host.assert_unchanged();
     }
 
+    /// iproute2 agrees: inside the lab, the lb's eth0 (and no other node's) runs the example's
+    /// program in generic mode.
+    #[test]
+    fn ip_link_shows_the_program_on_the_lbs_eth0_in_generic_mode() {
+        if !testing::ready_for(&chapter08::lb::XDP_LB) {
+            return;
+        }
+        let mut session = Session::spawn(XDP_LB, &[]);
+        session.expect_line("a first answer", |l| {
+            l.starts_with("request 1: answered by")
+        });
+        let objects = session.objects();
+        let mut with_xdp = Vec::new();
+        for fd in std::fs::read_dir(format!("/proc/{}/fd", session.pid))
+            .unwrap()
+            .flatten()
+        {
+            let is_netns = std::fs::read_link(fd.path())
+                .is_ok_and(|target| target.to_string_lossy().starts_with("net:["));
+            if !is_netns {
+                continue;
+            }
+            let output = std::process::Command::new("nsenter")
+                .arg(format!("--net={}", fd.path().display()))
+                .args(["ip", "-d", "link", "show"])
+                .output()
+                .unwrap();
+            let links = String::from_utf8_lossy(&output.stdout).into_owned();
+            if links.contains("xdp") {
+                with_xdp.push(links);
+            }
+        }
+        assert_eq!(with_xdp.len(), 1, "{with_xdp:#?}");
+        let links = &with_xdp[0];
+        // The lb's MAC address: 02:42 and 172.17.0.5.
+        assert!(links.contains("link/ether 02:42:ac:11:00:05"), "{links}");
+        assert!(links.contains("xdpgeneric"), "{links}");
+        let id = links
+            .split_once("prog/xdp id ")
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .and_then(|id| id.parse::<u32>().ok())
+            .unwrap_or_else(|| panic!("no program id in {links}"));
+        assert!(
+            objects.progs.contains(&id),
+            "{id} is not the example's: {objects:?}"
+        );
+        let (status, output) = session.interrupt();
+        assert!(
+            matches!(status, WaitStatus::Exited(_, 0)),
+            "{status:?}: {output}"
+        );
+    }
+
+    #[test]
+    fn stops_cleanly_on_sigterm() {
+        if !testing::ready_for(&chapter08::lb::XDP_LB) {
+            return;
+        }
+        let mut session = Session::spawn(XDP_LB, &[]);
+        session.expect_line("a first answer", |l| {
+            l.starts_with("request 1: answered by")
+        });
+        let namespaces = testing::held_namespaces(session.pid);
+        let objects = session.objects();
+        let (status, output) = session.terminate();
+        assert!(
+            matches!(status, WaitStatus::Exited(_, 0)),
+            "{status:?}: {output}"
+        );
+        objects.assert_released();
+        testing::assert_namespaces_gone(&namespaces);
+    }
+
     #[test]
     fn ctrl_c_detaches_and_removes_the_lab() {
         if !testing::ready_for(&chapter08::lb::XDP_LB) {

@@ -139,4 +139,22 @@ mod sock_filter {
         testing::assert_namespaces_gone(&namespaces);
         host.assert_unchanged();
     }
+
+    #[test]
+    fn stops_cleanly_on_sigterm() {
+        if !testing::ready_for(&chapter08::sock_filter::SOCK_FILTER) {
+            return;
+        }
+        let mut session = Session::spawn(SOCK_FILTER, &[]);
+        session.expect_line("a packet", |l| l.starts_with("Userspace got data: TCP"));
+        let namespaces = testing::held_namespaces(session.pid);
+        let objects = session.objects();
+        let (status, output) = session.terminate();
+        assert!(
+            matches!(status, WaitStatus::Exited(_, 0)),
+            "{status:?}: {output}"
+        );
+        objects.assert_released();
+        testing::assert_namespaces_gone(&namespaces);
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use ebpf_support::testing::{self, Session, WaitStatus};
+use ebpf_support::testing::{self, HostNetwork, Session, WaitStatus};
 
 const TLS_SNIFF: &str = env!("CARGO_BIN_EXE_tls-sniff");
 
@@ -88,9 +88,12 @@ mod tls_sniff {
         if !testing::ready_for(&chapter08::tls::TLS_SNIFF) {
             return;
         }
+        let host = HostNetwork::now();
         let mut session = Session::spawn(TLS_SNIFF, &[]);
         session.expect_line("a captured write", |l| l.starts_with("WRITE openssl"));
         let helpers = children(session.pid);
+        let namespaces = testing::held_namespaces(session.pid);
+        assert_eq!(namespaces.len(), 1, "{namespaces:?}");
         let objects = session.objects();
         assert_eq!(
             testing::program_types(&objects.progs),
@@ -107,6 +110,43 @@ mod tls_sniff {
         for helper in helpers {
             assert!(gone(helper), "{helper} still runs");
         }
+        testing::assert_namespaces_gone(&namespaces);
+        host.assert_unchanged();
+    }
+
+    #[test]
+    fn stops_cleanly_on_sigterm() {
+        if !testing::ready_for(&chapter08::tls::TLS_SNIFF) {
+            return;
+        }
+        let mut session = Session::spawn(TLS_SNIFF, &[]);
+        session.expect_line("a captured read", |l| l.starts_with("READ openssl"));
+        let helpers = children(session.pid);
+        let objects = session.objects();
+        let (status, output) = session.terminate();
+        assert!(
+            matches!(status, WaitStatus::Exited(_, 0)),
+            "{status:?}: {output}"
+        );
+        objects.assert_released();
+        for helper in helpers {
+            assert!(gone(helper), "{helper} still runs");
+        }
+    }
+
+    #[test]
+    fn without_openssl_it_says_so_in_one_line() {
+        if !testing::ready_for(&chapter08::tls::TLS_SNIFF) {
+            return;
+        }
+        let output = std::process::Command::new(TLS_SNIFF)
+            .env("PATH", "/nonexistent")
+            .output()
+            .unwrap();
+        testing::assert_one_line_error(
+            &output,
+            "tls-sniff: the openssl command is not installed (apt-get install openssl); the example starts a TLS server and client with it",
+        );
     }
 
     #[test]
