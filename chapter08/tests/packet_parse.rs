@@ -166,8 +166,11 @@ mod packet_parse {
             return;
         }
         let host = HostNetwork::now();
-        let mut parse = Session::spawn(PACKET_PARSE, &["--count", "4", "--timeout", "30"]);
-        let first = parse.expect_line("an ICMP line", |l| l.starts_with("IPv4 "));
+        // Eight lines: the first round's six frames (ping, datagram, and the TCP connection's
+        // four) and the next round's first two, a second later, so that the example is still
+        // running when the test looks at its lab.
+        let mut parse = Session::spawn(PACKET_PARSE, &["--count", "8", "--timeout", "30"]);
+        let first = lines_until(&mut parse, "an ICMP line", |l| l.starts_with("IPv4 "));
         let namespaces = testing::held_namespaces(parse.pid);
         let (status, rest) = parse.finish();
         assert!(
@@ -176,7 +179,7 @@ mod packet_parse {
         );
         let output = format!("{first}\n{rest}");
         let lines: Vec<&str> = output.lines().filter(|l| l.starts_with("IPv4 ")).collect();
-        assert_eq!(lines.len(), 4, "{output}");
+        assert_eq!(lines.len(), 8, "{output}");
         assert_eq!(
             lines[0],
             "IPv4 10.0.0.1 > 10.0.0.2: ICMP echo request (type 8, code 0), ttl 64, 98 bytes"
@@ -199,9 +202,17 @@ mod packet_parse {
             lines[2],
             format!("IPv4 10.0.0.1:{tcp} > 10.0.0.2:8000: TCP [S], ttl 64, 74 bytes")
         );
-        assert_eq!(
-            lines[3],
-            format!("IPv4 10.0.0.1:{tcp} > 10.0.0.2:8000: TCP [.], ttl 64, 66 bytes")
+        // The handshake's last ACK, the data, the client's FIN (the server closes with the data
+        // unread: it resets the connection, and a answers nothing to that).
+        let tcp_rest: Vec<String> = ["[.], ttl 64, 66", "[P.], ttl 64, 71", "[F.], ttl 64, 66"]
+            .iter()
+            .map(|tail| format!("IPv4 10.0.0.1:{tcp} > 10.0.0.2:8000: TCP {tail} bytes"))
+            .collect();
+        assert_eq!(lines[3..6], tcp_rest, "{output}");
+        assert!(lines[6].contains(": ICMP echo request"), "{output}");
+        assert!(
+            lines[7].ends_with(":7000: UDP, ttl 64, 47 bytes"),
+            "{output}"
         );
         testing::assert_namespaces_gone(&namespaces);
         host.assert_unchanged();

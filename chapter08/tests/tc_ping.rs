@@ -183,7 +183,7 @@ mod tc_ping {
             TC_PING,
             &["--program", "pingpong", "--count", "3", "--timeout", "30"],
         );
-        let first = tc.expect_line("a [tc] line", |l| l.contains("[tc] "));
+        let first = lines_until(&mut tc, "a [tc] line", |l| l.contains("[tc] "));
         let namespaces = testing::held_namespaces(tc.pid);
         assert_eq!(namespaces.len(), 2, "Lab::pair is two namespaces");
         let (status, rest) = tc.finish();
@@ -339,17 +339,21 @@ mod tc_ping {
             .spawn()
             .unwrap();
         let pinger = Pinger::new(&a.netns).unwrap();
+        // A ping every 200 ms until the example has seen two (answered ones take microseconds:
+        // the pause keeps the pings coming for as long as it takes the example to attach).
         let mut seq = 0;
         while child.try_wait().unwrap().is_none() && seq < 100 {
             seq += 1;
             pinger
                 .ping(b.iface.ip, seq, Duration::from_millis(200))
                 .unwrap();
+            std::thread::sleep(Duration::from_millis(200));
         }
         let output = child.wait_with_output().unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "{output:?}");
-        assert_eq!(tc_messages(&stdout).len(), 2, "{stdout}");
+        assert_eq!(tc_messages(&stdout).len(), 2, "{stdout}{stderr}");
         let qdiscs = b
             .netns
             .command("tc")

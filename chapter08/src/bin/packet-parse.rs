@@ -135,9 +135,10 @@ impl<'lab> Traffic<'lab> {
                 .a
                 .netns
                 .run(|| TcpStream::connect((self.to, TCP_PORT)))??;
-            let (_server, _) = self.tcp_listener.accept()?;
+            let (server, _) = self.tcp_listener.accept()?;
             client.write_all(b"hello")?;
             drop(client);
+            drop(server);
             if stopped.recv_timeout(ROUND) != Err(RecvTimeoutError::Timeout) {
                 return Ok(());
             }

@@ -151,3 +151,18 @@ impl HeldNamespaces {
             .collect()
     }
 }
+
+/// Reads `session`'s lines until one satisfies `wanted`; returns every line read, that one
+/// last (`Session::expect_line` keeps only the one it waited for).
+pub fn lines_until(
+    session: &mut ebpf_support::testing::Session,
+    what: &str,
+    wanted: impl Fn(&str) -> bool,
+) -> String {
+    let mut seen = Vec::new();
+    session.expect_line(what, |line| {
+        seen.push(line.to_string());
+        wanted(line)
+    });
+    seen.join("\n")
+}
