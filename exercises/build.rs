@@ -1,5 +1,6 @@
 // Every exercise's build script (and every solution's): compile src/bpf/*.bpf.c and generate
-// its skeleton. Chapter 2's headers (hello-buffer.h) are found too, and chapter 6's.
+// its skeleton. Chapter 2's headers (hello-buffer.h) are found too, and those of chapters 4, 6
+// and 8.
 use std::path::Path;
 
 fn main() {
@@ -9,5 +10,6 @@ fn main() {
         root.join("chapter02/src/bpf"),
         root.join("chapter04/src/bpf"),
         root.join("chapter06/src/bpf"),
+        root.join("chapter08/src/bpf"),
     ]);
 }

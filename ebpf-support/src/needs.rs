@@ -148,6 +148,14 @@ pub enum Hook {
     RawTracepoint(&'static str),
     /// XDP on a network interface: which one is the example's choice (a lab's, or `--iface`).
     Xdp,
+    /// A TC program on the clsact qdisc of a network interface (ingress or egress): which
+    /// interface is the example's choice (a lab's, or `--iface`).
+    Tc,
+    /// A socket filter on a socket the example opens (a raw packet socket in a lab).
+    SocketFilter,
+    /// A uprobe (and uretprobe) on a library's function, e.g. libssl's `SSL_write`: which copy
+    /// of the library is the example's choice.
+    Uprobe(&'static str),
     /// None: the example loads no program and only talks to the kernel through bpf() (a pinned
     /// map, BTF by id), so all it needs from the kernel is BTF.
     UserSpace,
@@ -161,6 +169,9 @@ pub enum HookKind {
     Tracepoint,
     RawTracepoint,
     Xdp,
+    Tc,
+    SocketFilter,
+    Uprobe,
     UserSpace,
 }
 
@@ -172,6 +183,13 @@ impl Hook {
             Hook::Tracepoint(..) => Capability::Tracepoint,
             Hook::RawTracepoint(_) => Capability::RawTracepoint,
             Hook::Xdp => Capability::XdpOnVeth,
+            // clsact and direct-action BPF filters are in every kernel with BTF (4.5+): beyond
+            // that the example needs only the BTF that its CO-RE object relies on.
+            Hook::Tc => Capability::Btf,
+            // Socket filters are as old as eBPF (3.19): beyond that the example needs only the
+            // BTF that its CO-RE object relies on.
+            Hook::SocketFilter => Capability::Btf,
+            Hook::Uprobe(_) => Capability::Uprobe,
             Hook::UserSpace => Capability::Btf,
         }
     }
@@ -182,6 +200,9 @@ impl Hook {
             Hook::Tracepoint(..) => HookKind::Tracepoint,
             Hook::RawTracepoint(_) => HookKind::RawTracepoint,
             Hook::Xdp => HookKind::Xdp,
+            Hook::Tc => HookKind::Tc,
+            Hook::SocketFilter => HookKind::SocketFilter,
+            Hook::Uprobe(_) => HookKind::Uprobe,
             Hook::UserSpace => HookKind::UserSpace,
         }
     }
@@ -194,6 +215,9 @@ impl std::fmt::Display for Hook {
             Hook::Tracepoint(category, name) => write!(f, "tracepoint {category}/{name}"),
             Hook::RawTracepoint(name) => write!(f, "raw tracepoint {name}"),
             Hook::Xdp => f.write_str("XDP"),
+            Hook::Tc => f.write_str("TC (clsact)"),
+            Hook::SocketFilter => f.write_str("socket filter"),
+            Hook::Uprobe(function) => write!(f, "uprobe on {function}"),
             Hook::UserSpace => f.write_str("no hook (user space only)"),
         }
     }
@@ -206,6 +230,9 @@ impl std::fmt::Display for HookKind {
             HookKind::Tracepoint => "tracepoint",
             HookKind::RawTracepoint => "raw-tracepoint",
             HookKind::Xdp => "xdp",
+            HookKind::Tc => "tc",
+            HookKind::SocketFilter => "socket-filter",
+            HookKind::Uprobe => "uprobe",
             HookKind::UserSpace => "user-space",
         })
     }
@@ -293,6 +320,9 @@ impl Example {
                 }
                 Hook::RawTracepoint(name) => format!("{record}\traw_tp\t{name}"),
                 Hook::Xdp => format!("{record}\txdp"),
+                Hook::Tc => format!("{record}\ttc"),
+                Hook::SocketFilter => format!("{record}\tsocket_filter"),
+                Hook::Uprobe(function) => format!("{record}\tuprobe\t{function}"),
                 Hook::UserSpace => format!("{record}\tuser_space"),
             });
         }
@@ -346,6 +376,9 @@ impl Example {
                 }
                 ["raw_tp", name] => Some(Hook::RawTracepoint(leak(name))),
                 ["xdp"] => Some(Hook::Xdp),
+                ["tc"] => Some(Hook::Tc),
+                ["socket_filter"] => Some(Hook::SocketFilter),
+                ["uprobe", function] => Some(Hook::Uprobe(leak(function))),
                 ["user_space"] => Some(Hook::UserSpace),
                 _ => None,
             };
@@ -437,5 +470,13 @@ mod tests {
             ..EXAMPLE
         };
         assert_eq!(Example::parse(&user_space.describe()), Some(user_space));
+        for hook in [Hook::Tc, Hook::SocketFilter, Hook::Uprobe("SSL_write")] {
+            let example = Example {
+                hook,
+                fallbacks: &[],
+                ..EXAMPLE
+            };
+            assert_eq!(Example::parse(&example.describe()), Some(example));
+        }
     }
 }

@@ -64,7 +64,14 @@ enum Task {
         tests: Vec<String>,
     },
     /// Build each example's declared mutants and prove that its tests fail on each.
-    Mutants,
+    Mutants {
+        /// Only the examples of this package (`-p chapter08`).
+        #[arg(short, long)]
+        package: Option<String>,
+        /// Only this example (`--example ping`); repeat it for more.
+        #[arg(long)]
+        example: Vec<String>,
+    },
     /// Exercises: list them with your progress, check one, or show a hint (alias: cargo learn).
     #[command(subcommand)]
     Learn(learn::Learn),
@@ -128,7 +135,7 @@ fn main() -> ExitCode {
             record_snapshots,
             tests,
         }),
-        Task::Mutants => mutants::command(),
+        Task::Mutants { package, example } => mutants::command(package.as_deref(), &example),
         Task::Learn(command) => learn::run(command),
         Task::Book => setup::run(setup::Needs { book: true }).and_then(|()| book::build()),
         Task::Vmlinux { lane } => vmlinux::generate(lane.as_deref()),

@@ -108,9 +108,17 @@ pub fn run_all(examples: &[Example]) -> Result<(u64, u64)> {
 }
 
 /// `cargo xtask mutants`: the examples are those the workspace's binaries describe.
-pub fn command() -> Result<()> {
+pub fn command(package: Option<&str>, names: &[String]) -> Result<()> {
     crate::setup::run(crate::setup::Needs::default())?;
-    let (caught, _) = run_all(&crate::workspace::examples()?)?;
+    let examples: Vec<Example> = crate::workspace::examples()?
+        .into_iter()
+        .filter(|e| package.is_none_or(|p| e.package == p))
+        .filter(|e| names.is_empty() || names.iter().any(|n| n == e.name))
+        .collect();
+    if examples.is_empty() {
+        bail!("no example matches the package and names given");
+    }
+    let (caught, _) = run_all(&examples)?;
     println!("{caught} mutants caught");
     Ok(())
 }

@@ -68,6 +68,17 @@ const PACKAGES: &[Package] = &[
         why: "`ip link … xdp` and `tc` attach programs in chapter 3's exercises",
     },
     Package {
+        name: "openssl",
+        fallback: None,
+        why: "chapter 8's tls-sniff starts a TLS server and client with `openssl s_server`/`s_client`",
+    },
+    Package {
+        // Debian 13 and Ubuntu 24.04 renamed it (64-bit time_t); Debian 12 has libssl3.
+        name: "libssl3t64",
+        fallback: Some("libssl3"),
+        why: "the libssl whose SSL_write and SSL_read chapter 8's tls-sniff probes",
+    },
+    Package {
         name: "graphviz",
         fallback: None,
         why: "`dot` draws chapter 6's control-flow graphs (hello-verifier --cfg)",

@@ -11,8 +11,10 @@
 //! let receiver = b.netns.run(|| std::net::UdpSocket::bind((b.iface.ip, 7000)))??;
 //! let sender = a.netns.run(|| std::net::UdpSocket::bind((a.iface.ip, 0)))??;
 //! sender.send_to(b"hello", (b.iface.ip, 7000))?;
+//! let pinger = ebpf_support::lab::Pinger::new(&a.netns)?; // ICMP echo, without the ping command
+//! let rtt = pinger.ping(b.iface.ip, 1, std::time::Duration::from_secs(1))?;
 //! let ping = a.netns.command("ping").args(["-c", "1", &b.iface.ip.to_string()]).status()?;
-//! # let _ = (receiver, ping); Ok(()) }
+//! # let _ = (receiver, ping, rtt); Ok(()) }
 //! ```
 //!
 //! Every namespace is anonymous and held only by the lab (see [`Namespace`]): dropping the lab,
@@ -23,6 +25,7 @@
 //! (permanent neighbour entries, so no ARP), so each packet on a link is one the caller sent.
 
 mod namespace;
+mod ping;
 mod rtnetlink;
 #[cfg(test)]
 mod tests;
@@ -33,6 +36,7 @@ use std::net::Ipv4Addr;
 use std::os::fd::AsFd;
 
 pub use namespace::Namespace;
+pub use ping::{Pinger, echo_request, internet_checksum};
 use rtnetlink::Rtnetlink;
 pub use topology::{LOAD_BALANCER, Link, NodeSpec, PAIR, SINGLE, TOPOLOGIES, Topology};
 

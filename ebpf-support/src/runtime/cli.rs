@@ -156,3 +156,16 @@ pub fn main<A: clap::Parser>(example: &Example, body: impl FnOnce(A) -> Result<(
         }
     }
 }
+
+/// The index of the host's interface `name`, for `--iface NAME`; an unknown name is one clear
+/// line.
+pub fn interface_index(name: &str) -> Result<u32> {
+    let Ok(c_name) = std::ffi::CString::new(name) else {
+        bail!("--iface {name:?}: not an interface name");
+    };
+    // SAFETY: if_nametoindex reads a NUL-terminated string.
+    match unsafe { libc::if_nametoindex(c_name.as_ptr()) } {
+        0 => bail!("--iface {name}: there is no interface {name} here (see `ip link`)"),
+        ifindex => Ok(ifindex),
+    }
+}

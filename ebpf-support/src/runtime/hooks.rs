@@ -22,6 +22,9 @@ fn program_type(hook: Hook) -> ProgramType {
         Hook::Tracepoint(..) => ProgramType::Tracepoint,
         Hook::RawTracepoint(_) => ProgramType::RawTracepoint,
         Hook::Xdp => ProgramType::Xdp,
+        Hook::Tc => ProgramType::SchedCls,
+        Hook::SocketFilter => ProgramType::SocketFilter,
+        Hook::Uprobe(_) => ProgramType::Kprobe,
         Hook::UserSpace => ProgramType::Unspec,
     }
 }
@@ -101,6 +104,14 @@ pub fn attach_to(hook: Hook, program: &ProgramMut) -> Result<Link> {
         // An XDP program attaches to an interface, which the hook does not name: the example
         // calls `attach_xdp(ifindex)` itself.
         Hook::Xdp => anyhow::bail!("an XDP program attaches with attach_xdp(ifindex)"),
+        Hook::Tc => anyhow::bail!("a TC program attaches through a TcHook on an interface"),
+        // Both name only half of the target: the socket, or the library file, is the example's.
+        Hook::SocketFilter => {
+            anyhow::bail!("a socket filter attaches with setsockopt(SO_ATTACH_BPF)")
+        }
+        Hook::Uprobe(_) => {
+            anyhow::bail!("a uprobe attaches with attach_uprobe_with_opts(pid, library, …)")
+        }
         Hook::UserSpace => anyhow::bail!("a user-space example attaches nothing"),
     }
     .with_context(|| format!("attaching to the {hook}"))

@@ -1,0 +1,3 @@
+fn main() {
+    ebpf_support::build::skeletons();
+}

@@ -1,0 +1,105 @@
+//! Proof that a networking example kept to its lab: the host's interfaces and qdiscs are as
+//! they were, and the lab's namespaces are gone once the example is.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// The host's interfaces and qdiscs as iproute2 prints them (`ip -d link`, `tc qdisc`).
+#[derive(Debug, PartialEq, Eq)]
+pub struct HostNetwork {
+    pub links: String,
+    pub qdiscs: String,
+}
+
+impl HostNetwork {
+    pub fn now() -> HostNetwork {
+        let run = |program: &str, args: &[&str]| {
+            let output = Command::new(program)
+                .args(args)
+                .output()
+                .unwrap_or_else(|e| panic!("{program}: {e}"));
+            assert!(output.status.success(), "{program} {args:?}: {output:?}");
+            String::from_utf8(output.stdout).unwrap()
+        };
+        HostNetwork {
+            links: run("ip", &["-d", "link"]),
+            qdiscs: run("tc", &["qdisc"]),
+        }
+    }
+
+    /// Fails unless the host's interfaces and qdiscs are exactly as in `self`.
+    pub fn assert_unchanged(&self) {
+        assert_eq!(
+            &HostNetwork::now(),
+            self,
+            "the host's interfaces or qdiscs changed"
+        );
+    }
+}
+
+/// The inode of the network namespace behind a `/proc` link such as `net:[4026532000]`.
+fn net_inode(link: &std::path::Path) -> Option<u64> {
+    let target = std::fs::read_link(link).ok()?;
+    target
+        .to_str()?
+        .strip_prefix("net:[")?
+        .strip_suffix(']')?
+        .parse()
+        .ok()
+}
+
+/// The network namespaces that process `pid` holds open by descriptor (a lab's namespaces),
+/// other than the one it runs in.
+pub fn held_namespaces(pid: u32) -> BTreeSet<u64> {
+    let own = net_inode(format!("/proc/{pid}/ns/net").as_ref());
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|entry| net_inode(&entry.path()))
+                .filter(|inode| Some(*inode) != own)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every network namespace some process holds, as its own, a thread's, or by descriptor.
+fn namespaces_in_use() -> BTreeSet<u64> {
+    let mut inodes = BTreeSet::new();
+    for process in std::fs::read_dir("/proc").unwrap().flatten() {
+        let path = process.path();
+        if let Ok(tasks) = std::fs::read_dir(path.join("task")) {
+            inodes.extend(
+                tasks
+                    .flatten()
+                    .filter_map(|task| net_inode(&task.path().join("ns/net"))),
+            );
+        }
+        if let Ok(fds) = std::fs::read_dir(path.join("fd")) {
+            inodes.extend(fds.flatten().filter_map(|fd| net_inode(&fd.path())));
+        }
+    }
+    inodes
+}
+
+/// Fails unless, within a few seconds, no process holds any of `namespaces` any more (the
+/// kernel then deletes them, with their interfaces, qdiscs and XDP programs).
+pub fn assert_namespaces_gone(namespaces: &BTreeSet<u64>) {
+    assert!(!namespaces.is_empty(), "no lab namespaces to check");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let left: Vec<u64> = namespaces_in_use()
+            .intersection(namespaces)
+            .copied()
+            .collect();
+        if left.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "lab namespaces still held: {left:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
