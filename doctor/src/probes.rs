@@ -2,11 +2,13 @@
 //! was found (an errno name where the kernel said no).
 
 use std::mem::MaybeUninit;
+use std::os::fd::{AsFd, AsRawFd};
 use std::path::Path;
 
 use ebpf_support::lab::Lab;
 use ebpf_support::needs::Capability;
 use ebpf_support::{errno_name, explain_refusal};
+use libbpf_rs::OpenObject;
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 
 ebpf_support::skeleton!(probes);
@@ -87,6 +89,16 @@ fn probe(capability: Capability) -> Finding {
             "attached an XDP program to a veth pair in a private network namespace",
             xdp_on_veth(),
         ),
+        C::TcOnVeth => finding(
+            capability,
+            "attached a TC program to clsact ingress of a veth in a private network namespace",
+            tc_on_veth(),
+        ),
+        C::SocketFilter => finding(
+            capability,
+            "attached a socket filter to a UDP socket of the doctor's own",
+            socket_filter(),
+        ),
         other => finding(
             other,
             "no probe",
@@ -151,16 +163,7 @@ fn program(capability: Capability, name: &str, target: &str) -> Finding {
 
 fn load_and_attach(name: &str) -> Result<(), String> {
     let mut object = MaybeUninit::uninit();
-    let mut open = ProbesSkelBuilder::default()
-        .open(&mut object)
-        .map_err(|e| format!("open failed: {e}"))?;
-    for mut program in open.open_object_mut().progs_mut() {
-        let keep = program.name() == name;
-        program.set_autoload(keep);
-    }
-    let skel = open
-        .load()
-        .map_err(|e| format!("load refused: {}", errno_name(&e)))?;
+    let skel = load_only(&mut object, name)?;
     let _link = attach(&skel, name).map_err(|e| format!("attach failed: {}", errno_name(&e)))?;
     // The uprobe's target is called here, so that the linker keeps it.
     std::hint::black_box(doctor_uprobe_target());
@@ -202,36 +205,98 @@ pub extern "C" fn doctor_uprobe_target() -> u64 {
     std::hint::black_box(7)
 }
 
-/// Attaches an XDP program to one end of a veth pair in a lab: private network namespaces
-/// that vanish with the lab, so nothing touches the host's interfaces.
-fn xdp_on_veth() -> Result<String, String> {
+/// Runs `attach` in namespace `a` of a lab: private network namespaces that vanish with the
+/// lab, so nothing touches the host's interfaces. The kernel looks an ifindex up in the
+/// namespace of the attaching thread.
+fn on_veth(
+    attach: fn(&ProbesSkel, i32) -> Result<(), String>,
+    name: &str,
+) -> Result<String, String> {
     let lab = Lab::pair().map_err(|e| e.to_string())?;
     let node = lab.node("a");
     let ifindex = node.iface.ifindex as i32;
-    // The kernel looks the ifindex up in the namespace of the attaching thread.
     node.netns
-        .run(|| load_and_attach_xdp(ifindex))
+        .run(|| {
+            let mut object = MaybeUninit::uninit();
+            load_only(&mut object, name).and_then(|skel| attach(&skel, ifindex))
+        })
         .map_err(|e| e.to_string())?
+        .map(|()| "works".into())
 }
 
-fn load_and_attach_xdp(ifindex: i32) -> Result<String, String> {
+fn xdp_on_veth() -> Result<String, String> {
+    on_veth(
+        |skel, ifindex| {
+            skel.progs
+                .probe_xdp
+                .attach_xdp(ifindex)
+                .map(drop)
+                .map_err(|e| format!("attach failed: {}", errno_name(&e)))
+        },
+        "probe_xdp",
+    )
+}
+
+fn tc_on_veth() -> Result<String, String> {
+    on_veth(
+        |skel, ifindex| {
+            let mut hook = libbpf_rs::TcHook::new(skel.progs.probe_tc.as_fd());
+            hook.ifindex(ifindex)
+                .replace(true)
+                .handle(1)
+                .priority(1)
+                .attach_point(libbpf_rs::TC_INGRESS);
+            let attached = hook.create().and_then(|mut hook| hook.attach());
+            // Both attach points: libbpf then removes the clsact qdisc, not only the filter
+            // (the lab's namespace would take it with it anyway).
+            let _ = hook
+                .attach_point(libbpf_rs::TC_INGRESS | libbpf_rs::TC_EGRESS)
+                .destroy();
+            attached
+                .map(drop)
+                .map_err(|e| format!("attach failed: {}", errno_name(&e)))
+        },
+        "probe_tc",
+    )
+}
+
+fn socket_filter() -> Result<String, String> {
     let mut object = MaybeUninit::uninit();
+    let skel = load_only(&mut object, "probe_socket_filter")?;
+    let socket = std::net::UdpSocket::bind((std::net::Ipv4Addr::LOCALHOST, 0))
+        .map_err(|e| format!("no UDP socket: {e}"))?;
+    let program = skel.progs.probe_socket_filter.as_fd().as_raw_fd();
+    // SAFETY: setsockopt with a valid socket, and a pointer to an int of the size given.
+    let result = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_ATTACH_BPF,
+            (&raw const program).cast(),
+            size_of::<i32>() as libc::socklen_t,
+        )
+    };
+    if result != 0 {
+        let error = std::io::Error::last_os_error();
+        return Err(format!("attach failed: {error}"));
+    }
+    Ok("works".into())
+}
+
+/// Opens probes.bpf.c and loads only the program `name`.
+fn load_only<'o>(
+    object: &'o mut MaybeUninit<OpenObject>,
+    name: &str,
+) -> Result<ProbesSkel<'o>, String> {
     let mut open = ProbesSkelBuilder::default()
-        .open(&mut object)
+        .open(object)
         .map_err(|e| format!("open failed: {e}"))?;
     for mut program in open.open_object_mut().progs_mut() {
-        let keep = program.name() == "probe_xdp";
+        let keep = program.name() == name;
         program.set_autoload(keep);
     }
-    let skel = open
-        .load()
-        .map_err(|e| format!("load refused: {}", errno_name(&e)))?;
-    let _link = skel
-        .progs
-        .probe_xdp
-        .attach_xdp(ifindex)
-        .map_err(|e| format!("attach failed: {}", errno_name(&e)))?;
-    Ok("works".into())
+    open.load()
+        .map_err(|e| format!("load refused: {}", errno_name(&e)))
 }
 
 /// The findings as lines of `capability<TAB>name<TAB>yes|no<TAB>detail`, after a `kernel` line.

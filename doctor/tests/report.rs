@@ -54,6 +54,8 @@ fn reports_kprobes_and_the_examples_they_decide() {
         "raw tracepoint ",
         "ring buffer ",
         "XDP on veth ",
+        "TC on veth ",
+        "socket filter ",
     ] {
         assert!(
             line(&report, capability).contains(" yes "),

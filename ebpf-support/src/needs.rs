@@ -29,6 +29,8 @@ pub enum Capability {
     PerfEventLink,
     TailCallsWithSubprograms,
     XdpOnVeth,
+    TcOnVeth,
+    SocketFilter,
     CapBpf,
     CapPerfmon,
     CapNetAdmin,
@@ -36,7 +38,7 @@ pub enum Capability {
 }
 
 impl Capability {
-    pub const ALL: [Capability; 24] = [
+    pub const ALL: [Capability; 26] = [
         Capability::Btf,
         Capability::Jit,
         Capability::Tracefs,
@@ -57,6 +59,8 @@ impl Capability {
         Capability::PerfEventLink,
         Capability::TailCallsWithSubprograms,
         Capability::XdpOnVeth,
+        Capability::TcOnVeth,
+        Capability::SocketFilter,
         Capability::CapBpf,
         Capability::CapPerfmon,
         Capability::CapNetAdmin,
@@ -86,6 +90,8 @@ impl Capability {
             Capability::PerfEventLink => "perf-event links",
             Capability::TailCallsWithSubprograms => "tail calls + BPF-to-BPF calls",
             Capability::XdpOnVeth => "XDP on veth",
+            Capability::TcOnVeth => "TC on veth",
+            Capability::SocketFilter => "socket filter",
             Capability::CapBpf => "CAP_BPF",
             Capability::CapPerfmon => "CAP_PERFMON",
             Capability::CapNetAdmin => "CAP_NET_ADMIN",
@@ -126,6 +132,8 @@ impl Capability {
                 "mixing tail calls and function calls (chapter 2, 5.10+)"
             }
             Capability::XdpOnVeth => "XDP examples in a private network lab (chapter 8)",
+            Capability::TcOnVeth => "TC examples on clsact in a private network lab (chapter 8)",
+            Capability::SocketFilter => "socket filters on a socket of the example's own (chapter 8)",
             Capability::CapBpf => "loading programs (5.8+); root has it",
             Capability::CapPerfmon => "tracing programs (5.8+); root has it",
             Capability::CapNetAdmin => "networking programs; root has it",
@@ -185,10 +193,10 @@ impl Hook {
             Hook::Xdp => Capability::XdpOnVeth,
             // clsact and direct-action BPF filters are in every kernel with BTF (4.5+): beyond
             // that the example needs only the BTF that its CO-RE object relies on.
-            Hook::Tc => Capability::Btf,
+            Hook::Tc => Capability::TcOnVeth,
             // Socket filters are as old as eBPF (3.19): beyond that the example needs only the
             // BTF that its CO-RE object relies on.
-            Hook::SocketFilter => Capability::Btf,
+            Hook::SocketFilter => Capability::SocketFilter,
             Hook::Uprobe(_) => Capability::Uprobe,
             Hook::UserSpace => Capability::Btf,
         }

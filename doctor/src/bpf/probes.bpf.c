@@ -115,4 +115,17 @@ int probe_xdp(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+SEC("tc")
+int probe_tc(struct __sk_buff *skb)
+{
+	return 0; // TC_ACT_OK
+}
+
+// A socket filter's return value is how many bytes of the packet the socket keeps.
+SEC("socket")
+int probe_socket_filter(struct __sk_buff *skb)
+{
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
