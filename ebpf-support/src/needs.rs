@@ -133,7 +133,9 @@ impl Capability {
             }
             Capability::XdpOnVeth => "XDP examples in a private network lab (chapter 8)",
             Capability::TcOnVeth => "TC examples on clsact in a private network lab (chapter 8)",
-            Capability::SocketFilter => "socket filters on a socket of the example's own (chapter 8)",
+            Capability::SocketFilter => {
+                "socket filters on a socket of the example's own (chapter 8)"
+            }
             Capability::CapBpf => "loading programs (5.8+); root has it",
             Capability::CapPerfmon => "tracing programs (5.8+); root has it",
             Capability::CapNetAdmin => "networking programs; root has it",

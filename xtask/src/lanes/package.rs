@@ -284,22 +284,27 @@ pub(super) fn busybox(arch: Arch) -> Result<PathBuf> {
     Ok(binary)
 }
 
-/// What a foreign-architecture guest needs to run the tools the tests compare with (bpftool,
-/// strace): their packages and the shared libraries they link to.
-const FOREIGN_TOOLS: &[&str] = &["bpftool", "strace", "libc6", "libcap2", "libelf1", "zlib1g"];
+/// What a foreign-architecture guest needs to run the tools the tests use (bpftool and strace
+/// to compare with, openssl for chapter 8's TLS): their packages and the shared libraries they
+/// link to.
+const FOREIGN_TOOLS: &[&str] = &[
+    "bpftool", "strace", "openssl", "libssl3", "libc6", "libcap2", "libelf1", "zlib1g",
+];
 
 /// bpftool and strace for `arch` with their libraries, unpacked into one folder that the guest
 /// copies over its root.
 pub(super) fn foreign_tools(arch: Arch) -> Result<PathBuf> {
     let dir = cache_dir().join(format!("tools-{}", arch.debian()));
+    // The marker holds the package list, so that a longer list unpacks again.
     let complete = dir.join(".complete");
-    if !complete.exists() {
+    let wanted = FOREIGN_TOOLS.join(" ");
+    if fs::read_to_string(&complete).ok().as_deref() != Some(wanted.as_str()) {
         let _ = fs::remove_dir_all(&dir);
         let apt = Apt::for_suite(Suite::Host)?;
         for package in FOREIGN_TOOLS {
             unpack_package(&apt, package, arch, &dir)?;
         }
-        fs::write(&complete, "")?;
+        fs::write(&complete, &wanted)?;
     }
     Ok(dir)
 }
