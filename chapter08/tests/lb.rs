@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::mem::MaybeUninit;
 use std::net::Ipv4Addr;
 
-use ebpf_support::testing::{self, HostNetwork, Session, WaitStatus};
+use ebpf_support::testing::{self, HostNetwork, Session, Stop, WaitStatus};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 
 ebpf_support::skeleton!(lb);
@@ -337,15 +337,7 @@ mod xdp_lb {
         session.expect_line("a first answer", |l| {
             l.starts_with("request 1: answered by")
         });
-        let namespaces = testing::held_namespaces(session.pid);
-        let objects = session.objects();
-        let (status, output) = session.terminate();
-        assert!(
-            matches!(status, WaitStatus::Exited(_, 0)),
-            "{status:?}: {output}"
-        );
-        objects.assert_released();
-        testing::assert_namespaces_gone(&namespaces);
+        testing::stop_leaving_nothing(session, Stop::Sigterm);
     }
 
     #[test]
@@ -358,19 +350,12 @@ mod xdp_lb {
         session.expect_line("a second answer", |l| {
             l.starts_with("request 2: answered by")
         });
-        let namespaces = testing::held_namespaces(session.pid);
         let objects = session.objects();
         assert_eq!(
             testing::program_types(&objects.progs),
             [libbpf_rs::ProgramType::Xdp]
         );
-        let (status, output) = session.interrupt();
-        assert!(
-            matches!(status, WaitStatus::Exited(_, 0)),
-            "{status:?}: {output}"
-        );
-        objects.assert_released();
-        testing::assert_namespaces_gone(&namespaces);
+        testing::stop_leaving_nothing(session, Stop::CtrlC);
         host.assert_unchanged();
     }
 }

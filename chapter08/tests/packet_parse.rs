@@ -9,7 +9,7 @@ use std::process::Command;
 use std::rc::Rc;
 
 use chapter08::packet::{self, ParseSkelBuilder, packet_info};
-use ebpf_support::testing::{self, HostNetwork, Session, WaitStatus};
+use ebpf_support::testing::{self, HostNetwork, Session, Stop, WaitStatus};
 use frames::*;
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 use libbpf_rs::{ProgramInput, RingBufferBuilder};
@@ -257,12 +257,7 @@ mod packet_parse {
         }
         let mut parse = Session::spawn(PACKET_PARSE, &[]);
         parse.expect_line("a UDP line", |l| l.contains(": UDP, "));
-        let objects = parse.objects();
-        let inodes = testing::held_namespaces(parse.pid);
-        let (status, _) = parse.terminate();
-        assert!(matches!(status, WaitStatus::Exited(_, 0)), "{status:?}");
-        objects.assert_released();
-        testing::assert_namespaces_gone(&inodes);
+        testing::stop_leaving_nothing(parse, Stop::Sigterm);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use ebpf_support::lab::{Lab, Pinger};
-use ebpf_support::testing::{self, HostNetwork, Session, WaitStatus};
+use ebpf_support::testing::{self, HostNetwork, Session, Stop, WaitStatus};
 use ebpf_support::{Run, RunArgs, TraceLine, TracePipe};
 use frames::*;
 use libbpf_rs::ProgramInput;
@@ -246,12 +246,7 @@ mod ping {
         let _lock = testing::lock_trace_pipe();
         let mut ping = Session::spawn(PING, &["--drop"]);
         ping.expect_line("a Hello ping line", |l| l.ends_with("Hello ping"));
-        let objects = ping.objects();
-        let inodes = testing::held_namespaces(ping.pid);
-        let (status, _) = ping.terminate();
-        assert!(matches!(status, WaitStatus::Exited(_, 0)), "{status:?}");
-        objects.assert_released();
-        testing::assert_namespaces_gone(&inodes);
+        testing::stop_leaving_nothing(ping, Stop::Sigterm);
     }
 
     /// --iface attaches where it is told (here the lo of a namespace the test made and pings

@@ -3,7 +3,7 @@
 
 use std::mem::MaybeUninit;
 
-use ebpf_support::testing::{self, HostNetwork, Session, WaitStatus};
+use ebpf_support::testing::{self, HostNetwork, Session, Stop, WaitStatus};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 
 ebpf_support::skeleton!(sockfilter);
@@ -124,19 +124,12 @@ mod sock_filter {
         let host = HostNetwork::now();
         let mut session = Session::spawn(SOCK_FILTER, &[]);
         session.expect_line("a packet", |l| l.starts_with("Userspace got data: TCP"));
-        let namespaces = testing::held_namespaces(session.pid);
         let objects = session.objects();
         assert_eq!(
             testing::program_types(&objects.progs),
             [libbpf_rs::ProgramType::SocketFilter]
         );
-        let (status, output) = session.interrupt();
-        assert!(
-            matches!(status, WaitStatus::Exited(_, 0)),
-            "{status:?}: {output}"
-        );
-        objects.assert_released();
-        testing::assert_namespaces_gone(&namespaces);
+        testing::stop_leaving_nothing(session, Stop::CtrlC);
         host.assert_unchanged();
     }
 
@@ -147,14 +140,6 @@ mod sock_filter {
         }
         let mut session = Session::spawn(SOCK_FILTER, &[]);
         session.expect_line("a packet", |l| l.starts_with("Userspace got data: TCP"));
-        let namespaces = testing::held_namespaces(session.pid);
-        let objects = session.objects();
-        let (status, output) = session.terminate();
-        assert!(
-            matches!(status, WaitStatus::Exited(_, 0)),
-            "{status:?}: {output}"
-        );
-        objects.assert_released();
-        testing::assert_namespaces_gone(&namespaces);
+        testing::stop_leaving_nothing(session, Stop::Sigterm);
     }
 }

@@ -2,6 +2,7 @@
 //! a uprobe and a uretprobe on libssl's SSL_write and SSL_read read the plaintext that a TLS
 //! client and server exchange, before encryption and after decryption.
 
+use std::cell::Cell;
 use std::mem::MaybeUninit;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -21,6 +22,8 @@ unsafe impl plain::Plain for tls_event {}
 
 /// How often the client sends the message again.
 const PERIOD: Duration = Duration::from_secs(1);
+/// How long the client waits for an answer before it sends its next line anyway.
+const UNANSWERED: Duration = Duration::from_secs(5);
 
 /// Capture the plaintext of TLS connections with uprobes on libssl (Learning eBPF, chapter 8, “Encrypted Traffic”, openssl-tracer and sslsniff).
 ///
@@ -105,22 +108,35 @@ fn main() -> std::process::ExitCode {
         );
 
         // ANCHOR: events
+        // Set when the client has read the server's answer to its last line.
+        let answered = Cell::new(true);
         let mut builder = RingBufferBuilder::new();
         builder.add(&skel.maps.events, |bytes: &[u8]| {
             let mut event = tls_event::default();
-            if plain::copy_from_bytes(&mut event, bytes).is_ok() && run.record() {
-                println!("{}", event_line(&event));
+            if plain::copy_from_bytes(&mut event, bytes).is_ok() {
+                if event.direction == direction::DIRECTION_READ {
+                    answered.set(true);
+                }
+                if run.record() {
+                    println!("{}", event_line(&event));
+                }
             }
             0
         })?;
         let ring_buffer = builder.build()?;
         // ANCHOR_END: events
 
+        // One line at a time: lines written before s_client has finished its handshake would
+        // reach SSL_write together, as one call.
         let mut next_send = Instant::now();
+        let mut sent = Instant::now();
         while !run.finished() {
-            if Instant::now() >= next_send {
+            let now = Instant::now();
+            if now >= next_send && (answered.get() || now >= sent + UNANSWERED) {
                 pair.send(&args.message)?;
-                next_send += PERIOD;
+                answered.set(false);
+                sent = now;
+                next_send = now + PERIOD;
             }
             ring_buffer.poll(run.poll_interval())?;
         }

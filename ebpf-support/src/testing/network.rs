@@ -103,3 +103,29 @@ pub fn assert_namespaces_gone(namespaces: &BTreeSet<u64>) {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// How a test stops an example: as a reader would (Ctrl-C), or as a service manager would.
+#[derive(Clone, Copy, Debug)]
+pub enum Stop {
+    CtrlC,
+    Sigterm,
+}
+
+/// Stops a networking example and proves that it leaves nothing behind: it exits 0, every BPF
+/// object it held is released, and its lab's namespaces are gone. Returns what it printed on
+/// the way out.
+pub fn stop_leaving_nothing(session: super::Session, stop: Stop) -> String {
+    let namespaces = held_namespaces(session.pid);
+    let objects = session.objects();
+    let (status, output) = match stop {
+        Stop::CtrlC => session.interrupt(),
+        Stop::Sigterm => session.terminate(),
+    };
+    assert!(
+        matches!(status, super::WaitStatus::Exited(_, 0)),
+        "{stop:?}: {status:?}: {output}"
+    );
+    objects.assert_released();
+    assert_namespaces_gone(&namespaces);
+    output
+}

@@ -24,6 +24,9 @@ const BOOT_MODULES: &[&str] = &[
     "overlay",
     "veth",
     "bridge",
+    // TC's clsact qdisc and its BPF classifier (chapter 8).
+    "sch_ingress",
+    "cls_bpf",
 ];
 
 impl KernelFiles {
@@ -148,7 +151,8 @@ fn init_script(arch: Arch, foreign_tools: Option<&Path>, interactive: bool) -> S
     let workspace = crate::workspace::root();
     let workspace = workspace.display();
     // An arm64 guest cannot run the host's x86_64 /usr/bin, so busybox stands in for it, and
-    // Debian's arm64 bpftool and strace, with their libraries, are copied in beside it.
+    // Debian's arm64 tools (bpftool, strace, iproute2, openssl), with their libraries, are
+    // copied over it.
     let arm64_userland = match foreign_tools {
         None => String::new(),
         Some(tools) => format!(
@@ -159,8 +163,7 @@ fn init_script(arch: Arch, foreign_tools: Option<&Path>, interactive: bool) -> S
              done\n\
              tools=/root{tools}\n\
              for lib in lib usr/lib; do [ -d $tools/$lib ] && cp -af $tools/$lib/. /root/usr/lib/; done\n\
-             cp $tools/usr/sbin/bpftool /root/usr/sbin/bpftool\n\
-             cp $tools/usr/bin/strace /root/usr/bin/strace\n",
+             for dir in bin sbin; do for from in $tools/$dir $tools/usr/$dir; do [ -d $from ] && cp -af $from/. /root/usr/$dir/; done; done\n",
             tools = tools.display()
         ),
     };

@@ -285,10 +285,23 @@ pub(super) fn busybox(arch: Arch) -> Result<PathBuf> {
 }
 
 /// What a foreign-architecture guest needs to run the tools the tests use (bpftool and strace
-/// to compare with, openssl for chapter 8's TLS): their packages and the shared libraries they
-/// link to.
+/// to compare with, iproute2's ip and tc, openssl for chapter 8's TLS): their packages and the
+/// shared libraries they link to.
 const FOREIGN_TOOLS: &[&str] = &[
-    "bpftool", "strace", "openssl", "libssl3", "libc6", "libcap2", "libelf1", "zlib1g",
+    "bpftool",
+    "strace",
+    "iproute2",
+    "openssl",
+    "libssl3",
+    "libbpf1",
+    "libbsd0",
+    "libmd0",
+    "libmnl0",
+    "libxtables12",
+    "libc6",
+    "libcap2",
+    "libelf1",
+    "zlib1g",
 ];
 
 /// bpftool and strace for `arch` with their libraries, unpacked into one folder that the guest
