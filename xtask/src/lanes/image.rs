@@ -152,7 +152,8 @@ fn init_script(arch: Arch, foreign_tools: Option<&Path>, interactive: bool) -> S
     let workspace = workspace.display();
     // An arm64 guest cannot run the host's x86_64 /usr/bin, so busybox stands in for it, and
     // Debian's arm64 tools (bpftool, strace, iproute2, openssl), with their libraries, are
-    // copied over it.
+    // copied over it. Each busybox link is removed first: busybox's cp would write through it,
+    // over busybox itself.
     let arm64_userland = match foreign_tools {
         None => String::new(),
         Some(tools) => format!(
@@ -163,7 +164,9 @@ fn init_script(arch: Arch, foreign_tools: Option<&Path>, interactive: bool) -> S
              done\n\
              tools=/root{tools}\n\
              for lib in lib usr/lib; do [ -d $tools/$lib ] && cp -af $tools/$lib/. /root/usr/lib/; done\n\
-             for dir in bin sbin; do for from in $tools/$dir $tools/usr/$dir; do [ -d $from ] && cp -af $from/. /root/usr/$dir/; done; done\n",
+             for dir in bin sbin; do for from in $tools/$dir $tools/usr/$dir; do [ -d $from ] || continue\n\
+                 for tool in $from/*; do rm -f /root/usr/$dir/${{tool##*/}}; cp -a $tool /root/usr/$dir/; done\n\
+             done; done\n",
             tools = tools.display()
         ),
     };
