@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::mem::MaybeUninit;
 use std::net::Ipv4Addr;
 
-use ebpf_support::testing::{self, HostNetwork, Session, Stop, WaitStatus};
+use ebpf_support::testing::{self, HeldNamespaces, HostNetwork, Session, Stop, WaitStatus};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 
 ebpf_support::skeleton!(lb);
@@ -287,26 +287,11 @@ mod xdp_lb {
             l.starts_with("request 1: answered by")
         });
         let objects = session.objects();
-        let mut with_xdp = Vec::new();
-        for fd in std::fs::read_dir(format!("/proc/{}/fd", session.pid))
-            .unwrap()
-            .flatten()
-        {
-            let is_netns = std::fs::read_link(fd.path())
-                .is_ok_and(|target| target.to_string_lossy().starts_with("net:["));
-            if !is_netns {
-                continue;
-            }
-            let output = std::process::Command::new("nsenter")
-                .arg(format!("--net={}", fd.path().display()))
-                .args(["ip", "-d", "link", "show"])
-                .output()
-                .unwrap();
-            let links = String::from_utf8_lossy(&output.stdout).into_owned();
-            if links.contains("xdp") {
-                with_xdp.push(links);
-            }
-        }
+        let with_xdp: Vec<String> = HeldNamespaces::of(session.pid)
+            .run("ip", &["-d", "link", "show"])
+            .into_iter()
+            .filter(|links| links.contains("xdp"))
+            .collect();
         assert_eq!(with_xdp.len(), 1, "{with_xdp:#?}");
         let links = &with_xdp[0];
         // The lb's MAC address: 02:42 and 172.17.0.5.

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::rc::Rc;
 
 use chapter08::packet::{self, ParseSkelBuilder, packet_info};
-use ebpf_support::testing::{self, HostNetwork, Session, Stop, WaitStatus};
+use ebpf_support::testing::{self, HeldNamespaces, HostNetwork, Session, Stop, WaitStatus};
 use frames::*;
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 use libbpf_rs::{ProgramInput, RingBufferBuilder};

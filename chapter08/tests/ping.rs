@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use ebpf_support::lab::{Lab, Pinger};
-use ebpf_support::testing::{self, HostNetwork, Session, Stop, WaitStatus};
+use ebpf_support::testing::{self, HeldNamespaces, HostNetwork, Session, Stop, WaitStatus};
 use ebpf_support::{Run, RunArgs, TraceLine, TracePipe};
 use frames::*;
 use libbpf_rs::ProgramInput;

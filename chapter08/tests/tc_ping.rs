@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use ebpf_support::TraceLine;
 use ebpf_support::lab::{Lab, Pinger, internet_checksum};
-use ebpf_support::testing::{self, HostNetwork, Session, WaitStatus};
+use ebpf_support::testing::{self, HeldNamespaces, HostNetwork, Session, WaitStatus};
 use frames::*;
 use libbpf_rs::ProgramInput;
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};

@@ -3,11 +3,6 @@
 
 #![allow(dead_code)]
 
-use std::fs::File;
-use std::os::fd::AsRawFd;
-use std::os::unix::process::CommandExt;
-use std::process::Command;
-
 use ebpf_support::lab::internet_checksum;
 
 pub const MAC_A: [u8; 6] = [0x02, 0x42, 10, 0, 0, 1];
@@ -96,60 +91,6 @@ pub fn echo_request_frame() -> Vec<u8> {
         0x0800,
         &ipv4(IP_A, IP_B, 1, &[], &icmp_echo(8, 0x4242, 7)),
     )
-}
-
-/// The namespaces an example's lab holds, opened by the test so that they outlive the example:
-/// what the example left in them can then be inspected after it exits.
-pub struct HeldNamespaces(pub Vec<File>);
-
-impl HeldNamespaces {
-    pub fn of(pid: u32) -> HeldNamespaces {
-        let inodes = ebpf_support::testing::held_namespaces(pid);
-        assert!(!inodes.is_empty(), "process {pid} holds no lab namespace");
-        let mut files = Vec::new();
-        for entry in std::fs::read_dir(format!("/proc/{pid}/fd"))
-            .unwrap()
-            .flatten()
-        {
-            let Ok(target) = std::fs::read_link(entry.path()) else {
-                continue;
-            };
-            let target = target.to_string_lossy().into_owned();
-            if inodes
-                .iter()
-                .any(|inode| target == format!("net:[{inode}]"))
-                && !files.iter().any(|(t, _): &(String, File)| *t == target)
-                && let Ok(file) = File::open(entry.path())
-            {
-                files.push((target, file));
-            }
-        }
-        HeldNamespaces(files.into_iter().map(|(_, file)| file).collect())
-    }
-
-    /// `program args…` run inside each namespace: its stdout, one string per namespace.
-    pub fn run(&self, program: &str, args: &[&str]) -> Vec<String> {
-        self.0
-            .iter()
-            .map(|netns| {
-                let fd = netns.as_raw_fd();
-                let mut command = Command::new(program);
-                command.args(args);
-                // SAFETY: setns(2) is a plain system call, safe between fork and exec.
-                unsafe {
-                    command.pre_exec(move || {
-                        if libc::setns(fd, libc::CLONE_NEWNET) != 0 {
-                            return Err(std::io::Error::last_os_error());
-                        }
-                        Ok(())
-                    })
-                };
-                let output = command.output().unwrap();
-                String::from_utf8_lossy(&output.stdout).into_owned()
-                    + &String::from_utf8_lossy(&output.stderr)
-            })
-            .collect()
-    }
 }
 
 /// Reads `session`'s lines until one satisfies `wanted`; returns every line read, that one

@@ -2,6 +2,9 @@
 //! they were, and the lab's namespaces are gone once the example is.
 
 use std::collections::BTreeSet;
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::os::unix::process::CommandExt;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -128,4 +131,58 @@ pub fn stop_leaving_nothing(session: super::Session, stop: Stop) -> String {
     objects.assert_released();
     assert_namespaces_gone(&namespaces);
     output
+}
+
+/// The namespaces an example's lab holds, opened by the test so that they outlive the example:
+/// what the example left in them can then be inspected after it exits.
+pub struct HeldNamespaces(pub Vec<File>);
+
+impl HeldNamespaces {
+    pub fn of(pid: u32) -> HeldNamespaces {
+        let inodes = held_namespaces(pid);
+        assert!(!inodes.is_empty(), "process {pid} holds no lab namespace");
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .unwrap()
+            .flatten()
+        {
+            let Ok(target) = std::fs::read_link(entry.path()) else {
+                continue;
+            };
+            let target = target.to_string_lossy().into_owned();
+            if inodes
+                .iter()
+                .any(|inode| target == format!("net:[{inode}]"))
+                && !files.iter().any(|(t, _): &(String, File)| *t == target)
+                && let Ok(file) = File::open(entry.path())
+            {
+                files.push((target, file));
+            }
+        }
+        HeldNamespaces(files.into_iter().map(|(_, file)| file).collect())
+    }
+
+    /// `program args…` run inside each namespace: its stdout, one string per namespace.
+    pub fn run(&self, program: &str, args: &[&str]) -> Vec<String> {
+        self.0
+            .iter()
+            .map(|netns| {
+                let fd = netns.as_raw_fd();
+                let mut command = Command::new(program);
+                command.args(args);
+                // SAFETY: setns(2) is a plain system call, safe between fork and exec.
+                unsafe {
+                    command.pre_exec(move || {
+                        if libc::setns(fd, libc::CLONE_NEWNET) != 0 {
+                            return Err(std::io::Error::last_os_error());
+                        }
+                        Ok(())
+                    })
+                };
+                let output = command.output().unwrap();
+                String::from_utf8_lossy(&output.stdout).into_owned()
+                    + &String::from_utf8_lossy(&output.stderr)
+            })
+            .collect()
+    }
 }
