@@ -52,14 +52,22 @@ mod objects {
 
 /// The compiled program: the unbroken one, or the variant called `name`.
 pub fn object(variant: Option<&str>) -> Option<&'static [u8]> {
+    let package = env!("CARGO_PKG_NAME");
     match variant {
-        None => Some(include_bytes!(concat!(
-            env!("OUT_DIR"),
-            "/hello_verifier.bpf.o"
-        ))),
+        None => Some(ebpf_support::mutant::object(
+            package,
+            "hello_verifier.bpf.o",
+            include_bytes!(concat!(env!("OUT_DIR"), "/hello_verifier.bpf.o")),
+        )),
         Some(name) => objects::OBJECTS
             .iter()
             .find(|(n, _)| *n == name)
-            .map(|(_, bytes)| *bytes),
+            .map(|(_, bytes)| {
+                ebpf_support::mutant::object(
+                    package,
+                    &format!("hello_verifier.{name}.bpf.o"),
+                    bytes,
+                )
+            }),
     }
 }

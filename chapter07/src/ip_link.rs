@@ -12,7 +12,10 @@ use anyhow::{Context, bail};
 use ebpf_support::lab::{Lab, Node};
 
 /// xdp.bpf.c, compiled: iproute2 reads an object file, not a skeleton.
-pub const OBJECT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/xdp.bpf.o"));
+pub fn object() -> &'static [u8] {
+    let embedded = include_bytes!(concat!(env!("OUT_DIR"), "/xdp.bpf.o"));
+    ebpf_support::mutant::object(env!("CARGO_PKG_NAME"), "xdp.bpf.o", embedded)
+}
 
 /// Attaches, shows, checks and detaches; prints each command and what it printed.
 pub fn show() -> anyhow::Result<()> {
@@ -37,7 +40,7 @@ pub fn show() -> anyhow::Result<()> {
 }
 
 fn attach_and_detach(dir: &Path) -> anyhow::Result<()> {
-    std::fs::write(dir.join("xdp.bpf.o"), OBJECT).context("writing xdp.bpf.o")?;
+    std::fs::write(dir.join("xdp.bpf.o"), object()).context("writing xdp.bpf.o")?;
     let lab = Lab::pair().context("building the network lab")?;
     let node = lab.node("a");
     let dev = node.iface.name;

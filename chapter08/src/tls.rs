@@ -40,11 +40,10 @@ const PORT: u16 = 4433;
 /// private network namespace: `openssl s_server -rev` answers each line the client sends with
 /// the line reversed. Everything is stopped and removed when it is dropped.
 pub struct TlsPair {
-    // Dropped in this order: the processes, then their certificate and their namespace.
+    // Dropped in this order: the processes, then their namespace.
     server: Kill,
     client: Kill,
     stdin: ChildStdin,
-    _dir: TempDir,
     _lab: Lab,
 }
 
@@ -75,6 +74,9 @@ impl TlsPair {
                 .context("starting openssl s_server")?,
         );
         wait_for_accept(&mut server.0)?;
+        // s_server has read its certificate and key: remove them now, so that nothing is left
+        // in /tmp even if this process is killed.
+        drop(dir);
         let mut client = Kill(
             node.netns
                 .command(&openssl)
@@ -91,7 +93,6 @@ impl TlsPair {
             server,
             client,
             stdin,
-            _dir: dir,
             _lab: lab,
         })
     }

@@ -34,6 +34,11 @@ enum Command {
         /// A column: its title and the findings file of that kernel, e.g. `debian-6.1=target/x.txt`.
         #[arg(long = "column", value_name = "TITLE=FILE", required = true)]
         columns: Vec<String>,
+        /// A way for a reader to get a kernel, and the columns whose kernels it gives, e.g.
+        /// `Lima|limactl start ./lima.yaml|debian-6.1,debian-6.1-arm64`: a row of the
+        /// "choose your kernel" table that heads the output.
+        #[arg(long = "route", value_name = "NAME|HOW|COLUMN,…")]
+        routes: Vec<String>,
         /// Where to write the Markdown table.
         #[arg(long, value_name = "FILE")]
         output: PathBuf,
@@ -125,7 +130,11 @@ fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     let result = match cli.command {
-        Some(Command::Table { columns, output }) => table::write(&columns, &output),
+        Some(Command::Table {
+            columns,
+            routes,
+            output,
+        }) => table::write(&columns, &routes, &output),
         None => report(cli.results),
     };
     match result {

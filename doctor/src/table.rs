@@ -11,20 +11,44 @@ use crate::probes::{Finding, parse};
 use crate::{Verdict, examples, verdict};
 
 struct Column {
+    /// `host` or the lane's name.
+    name: String,
     title: String,
+    /// The kernel's release and architecture, as the doctor read them.
+    release: String,
+    arch: String,
     findings: Vec<Finding>,
     /// Each example whose tests ran on that kernel: did they all pass?
     tested: BTreeMap<(String, String), bool>,
 }
 
-pub fn write(columns: &[String], output: &Path) -> Result<()> {
+/// A way for a reader to get a kernel: its name, how to take it, and the columns whose kernels
+/// it gives.
+struct Route {
+    name: String,
+    how: String,
+    columns: Vec<String>,
+}
+
+pub fn write(columns: &[String], routes: &[String], output: &Path) -> Result<()> {
     let columns: Vec<Column> = columns
         .iter()
         .map(|spec| read_column(spec))
         .collect::<Result<_>>()?;
+    let routes: Vec<Route> = routes
+        .iter()
+        .map(|spec| read_route(spec, &columns))
+        .collect::<Result<_>>()?;
     let examples = examples()?;
-    std::fs::write(output, render(&examples, &columns))
-        .with_context(|| format!("writing {}", output.display()))?;
+    let mut text = String::from(
+        "<!-- Written by `cargo xtask compat` from the doctor's findings and the test results of each \
+         kernel (compat/*.txt): do not edit. -->\n\n",
+    );
+    if !routes.is_empty() {
+        text.push_str(&render_routes(&examples, &columns, &routes));
+    }
+    text.push_str(&render(&examples, &columns));
+    std::fs::write(output, text).with_context(|| format!("writing {}", output.display()))?;
     Ok(())
 }
 
@@ -49,27 +73,169 @@ fn read_column(spec: &str) -> Result<Column> {
     }
     // The kernel's major.minor and architecture: stable across Debian's updates of a lane.
     let mut words = kernel.split_whitespace();
-    let release: String = words
-        .next()
-        .unwrap_or("?")
-        .split('.')
-        .take(2)
-        .collect::<Vec<_>>()
-        .join(".");
+    let release = series(words.next().unwrap_or("?"));
     let arch = words.next().unwrap_or("?");
     let measured = measured.map_or_else(String::new, |place| format!("; {place}"));
     Ok(Column {
+        name: title.to_string(),
         title: format!("{title} ({release}, {arch}{measured})"),
+        release: kernel.split_whitespace().next().unwrap_or("?").to_string(),
+        arch: arch.to_string(),
         findings,
         tested,
     })
 }
 
-fn render(examples: &[ebpf_support::needs::Example], columns: &[Column]) -> String {
+/// `2, 3, 4, 6` as `2–4, 6`.
+fn ranges(numbers: &[u32]) -> String {
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for &n in numbers {
+        match runs.last_mut() {
+            Some((_, end)) if *end + 1 == n => *end = n,
+            _ => runs.push((n, n)),
+        }
+    }
+    runs.iter()
+        .map(|&(start, end)| match end - start {
+            0 => start.to_string(),
+            1 => format!("{start}, {end}"),
+            _ => format!("{start}–{end}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A release's major.minor: `6.1` of `6.1.0-57-amd64`.
+fn series(release: &str) -> String {
+    release.split('.').take(2).collect::<Vec<_>>().join(".")
+}
+
+/// `NAME|HOW|COLUMN,COLUMN`.
+fn read_route(spec: &str, columns: &[Column]) -> Result<Route> {
+    let [name, how, names] = spec.split('|').collect::<Vec<_>>()[..] else {
+        bail!("a route is NAME|HOW|COLUMN,…, not {spec}")
+    };
+    let names: Vec<String> = names.split(',').map(str::to_string).collect();
+    if let Some(missing) = names
+        .iter()
+        .find(|n| !columns.iter().any(|c| &c.name == *n))
+    {
+        bail!("route {name} names the column {missing}, which is not given");
+    }
+    Ok(Route {
+        name: name.to_string(),
+        how: how.to_string(),
+        columns: names,
+    })
+}
+
+/// The "choose your kernel" table: for each route, its kernels and architectures, and how
+/// each chapter fares on them, from the same verdicts and test results as the tables below.
+fn render_routes(
+    examples: &[ebpf_support::needs::Example],
+    columns: &[Column],
+    routes: &[Route],
+) -> String {
     let mut out = String::from(
-        "<!-- Written by `cargo xtask compat` from the doctor's findings and the test results of each \
-         kernel (compat/*.txt): do not edit. -->\n\n#### Examples\n\n",
+        "#### Choose your kernel\n\n| Route | How | Kernel | Architectures | Chapters |\n|---|---|---|---|---|\n",
     );
+    for route in routes {
+        let chosen: Vec<&Column> = route
+            .columns
+            .iter()
+            .filter_map(|name| columns.iter().find(|c| &c.name == name))
+            .collect();
+        let distinct = |values: Vec<String>| {
+            let mut seen: Vec<String> = Vec::new();
+            for value in values {
+                if !seen.contains(&value) {
+                    seen.push(value);
+                }
+            }
+            seen.join(", ")
+        };
+        let series = distinct(chosen.iter().map(|c| series(&c.release)).collect());
+        let releases = distinct(chosen.iter().map(|c| c.release.clone()).collect());
+        let kernels = format!("{series} (proven on {releases})");
+        let arches = distinct(chosen.iter().map(|c| c.arch.clone()).collect());
+        let summaries: Vec<(String, String)> = chosen
+            .iter()
+            .map(|c| (c.name.clone(), chapters_summary(examples, c)))
+            .collect();
+        // Kernels that fare alike share one entry.
+        let mut groups: Vec<(Vec<String>, String)> = Vec::new();
+        for (name, summary) in summaries {
+            match groups.iter_mut().find(|(_, s)| *s == summary) {
+                Some((names, _)) => names.push(name),
+                None => groups.push((vec![name], summary)),
+            }
+        }
+        let chapters = match &groups[..] {
+            [(_, summary)] => summary.clone(),
+            _ => groups
+                .iter()
+                .map(|(names, summary)| format!("{}: {summary}", names.join(", ")))
+                .collect::<Vec<_>>()
+                .join("; "),
+        };
+        row(
+            &mut out,
+            &route.name,
+            &[route.how.clone(), kernels, arches, chapters],
+        );
+    }
+    out.push('\n');
+    out
+}
+
+/// How each chapter fares on one kernel: "fully" when every example runs on its book hook
+/// and its tests passed there; "with fallbacks" when some need their fallback; and the
+/// examples that the kernel cannot run, or whose tests did not pass there.
+fn chapters_summary(examples: &[ebpf_support::needs::Example], column: &Column) -> String {
+    let mut chapters: BTreeMap<&str, Vec<&ebpf_support::needs::Example>> = BTreeMap::new();
+    for example in examples {
+        chapters.entry(example.package).or_default().push(example);
+    }
+    let (mut fully, mut fallbacks, mut others) = (Vec::new(), Vec::new(), Vec::new());
+    // Chapters by number, so that lists read as ranges.
+    for (package, examples) in &chapters {
+        let number: u32 = package
+            .trim_start_matches("chapter")
+            .parse()
+            .unwrap_or_default();
+        let mut fell_back = false;
+        let mut missing = Vec::new();
+        for example in examples {
+            let key = (example.package.to_string(), example.name.to_string());
+            let proven = column.tested.get(&key) == Some(&true);
+            match verdict(example, &column.findings) {
+                Verdict::Runs(_) if proven => {}
+                Verdict::FallsBack { .. } if proven => fell_back = true,
+                Verdict::DoesNotRun(_) => missing.push(format!("{} (refused)", example.name)),
+                _ => missing.push(format!("{} (not proven)", example.name)),
+            }
+        }
+        if !missing.is_empty() {
+            others.push(format!("{number} but for {}", missing.join(", ")));
+        } else if fell_back {
+            fallbacks.push(number);
+        } else {
+            fully.push(number);
+        }
+    }
+    let mut parts = Vec::new();
+    if !fully.is_empty() {
+        parts.push(format!("fully: {}", ranges(&fully)));
+    }
+    if !fallbacks.is_empty() {
+        parts.push(format!("with fallbacks: {}", ranges(&fallbacks)));
+    }
+    parts.extend(others);
+    parts.join("; ")
+}
+
+fn render(examples: &[ebpf_support::needs::Example], columns: &[Column]) -> String {
+    let mut out = String::from("#### Examples\n\n");
     header(&mut out, "Example", columns);
     for example in examples {
         let cells: Vec<String> = columns
@@ -131,4 +297,15 @@ fn header(out: &mut String, first: &str, columns: &[Column]) {
 fn row(out: &mut String, first: &str, cells: &[String]) {
     let cells: Vec<String> = cells.iter().map(|c| c.replace('|', "\\|")).collect();
     out.push_str(&format!("| {first} | {} |\n", cells.join(" | ")));
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn chapter_lists_read_as_ranges() {
+        assert_eq!(super::ranges(&[2, 3, 4, 5, 6, 7, 8]), "2–8");
+        assert_eq!(super::ranges(&[2, 3, 6, 7, 8]), "2, 3, 6–8");
+        assert_eq!(super::ranges(&[3, 8]), "3, 8");
+        assert_eq!(super::ranges(&[]), "");
+    }
 }

@@ -5,8 +5,6 @@ use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::needs::MUTANT_VARS;
-
 /// Clang versions tried, newest first, when neither `CLANG` nor a plain `clang` is given.
 const CLANG_CANDIDATES: &[&str] = &[
     "clang-19", "clang-18", "clang-17", "clang-16", "clang-15", "clang",
@@ -19,8 +17,8 @@ pub fn skeletons() {
 
 /// Like `skeletons`, with more directories for `#include "…"`.
 pub fn skeletons_with(include_dirs: &[PathBuf]) {
-    if let Err(message) = try_skeletons(include_dirs) {
-        stop(&format!("error: {message}"));
+    if let Err(report) = try_skeletons(include_dirs) {
+        stop(&report);
     }
 }
 
@@ -31,37 +29,25 @@ fn stop(report: &str) -> ! {
     std::process::exit(1);
 }
 
+/// Fails with the report to print: clang's own diagnostics, or one `error:` line.
 fn try_skeletons(include_dirs: &[PathBuf]) -> Result<(), String> {
-    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
-    let out_dir = PathBuf::from(env::var("OUT_DIR").map_err(|e| e.to_string())?);
-    let bpf_dir = manifest_dir.join("src/bpf");
-    let clang = find_clang()?;
-    let arch = env::var("CARGO_CFG_TARGET_ARCH").map_err(|e| e.to_string())?;
-    let include = vmlinux_dir(&manifest_dir, &arch)?;
-
+    let package = Package::from_env().map_err(error)?;
     println!("cargo:rerun-if-env-changed=CLANG");
-    for var in MUTANT_VARS {
-        println!("cargo:rerun-if-env-changed={var}");
-    }
-    let mutant = mutant_from_env();
-    println!("cargo:rerun-if-changed={}", bpf_dir.display());
+    println!("cargo:rerun-if-changed={}", package.bpf_dir.display());
     println!(
         "cargo:rerun-if-changed={}",
-        include.join("vmlinux.h").display()
+        package.include.join("vmlinux.h").display()
     );
-    // The source's own folder too, for a mutant compiled from OUT_DIR.
-    let mut clang_args = vec![
-        format!("-I{}", include.display()),
-        format!("-I{}", bpf_dir.display()),
-        "-Wall".to_string(),
-    ];
+    let mut clang_args = package.clang_args();
     for dir in include_dirs {
         println!("cargo:rerun-if-changed={}", dir.display());
         clang_args.push(format!("-I{}", dir.display()));
     }
+    // Written anew by each build; `variants` adds its objects.
+    std::fs::write(package.out_dir.join(OBJECTS_FILE), "").map_err(error)?;
 
-    let mut sources: Vec<PathBuf> = std::fs::read_dir(&bpf_dir)
-        .map_err(|e| format!("cannot read {}: {e}", bpf_dir.display()))?
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(&package.bpf_dir)
+        .map_err(|e| error(format!("cannot read {}: {e}", package.bpf_dir.display())))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .collect();
     sources.sort();
@@ -80,27 +66,22 @@ fn try_skeletons(include_dirs: &[PathBuf]) -> Result<(), String> {
         // The skeleton's module and type names come from the object's file name, so the
         // book's dashed names (hello-buffer.bpf.c) become hello_buffer.
         let name = stem.replace('-', "_");
-        let source = match &mutant {
-            Some(mutant) if mutant.file == file => mutant.apply(path, &out_dir)?,
-            _ => path.clone(),
+        let object = CompiledObject {
+            object: format!("{name}.bpf.o"),
+            source: path.clone(),
+            clang: package.clang.clone(),
+            args: clang_args.clone(),
         };
-        let mut skeleton = libbpf_cargo::SkeletonBuilder::new();
-        skeleton
-            .source(&source)
-            .obj(out_dir.join(format!("{name}.bpf.o")))
-            .clang(&clang)
-            .clang_args(&clang_args);
-        if let Err(error) = skeleton.build() {
-            let chain: Vec<String> = error.chain().map(|e| e.to_string()).collect();
-            if let Some(diagnostics) = compiler_diagnostics(&chain) {
-                // A mistake in the C program: clang's own report says all there is to say.
-                stop(diagnostics);
-            }
-            return Err(format!("{}: {error:#}", path.display()));
-        }
-        skeleton
-            .generate(out_dir.join(format!("{name}.skel.rs")))
-            .map_err(|e| format!("{}: {e:#}", path.display()))?;
+        object
+            .compile(&object.source, &package.out_dir.join(&object.object))
+            .map_err(CompileError::report)?;
+        package.record(&object).map_err(error)?;
+        let skeleton = package.out_dir.join(format!("{name}.skel.rs"));
+        libbpf_cargo::SkeletonBuilder::new()
+            .obj(package.out_dir.join(&object.object))
+            .generate(&skeleton)
+            .map_err(|e| error(format!("{}: {e:#}", path.display())))?;
+        take_object_through_mutants(&skeleton, &package.name, &object.object).map_err(error)?;
     }
     Ok(())
 }
@@ -110,8 +91,8 @@ fn try_skeletons(include_dirs: &[PathBuf]) -> Result<(), String> {
 /// `OUT_DIR/STEM.NAME.bpf.o` (STEM with underscores, as the skeleton's). Chapter 6 keeps each of
 /// the verifier's lessons as such a variant of one source; the binary embeds the objects.
 pub fn variants(file: &str, variants: &[&str]) {
-    if let Err(message) = try_variants(file, variants) {
-        stop(&format!("error: {message}"));
+    if let Err(report) = try_variants(file, variants) {
+        stop(&report);
     }
 }
 
@@ -121,83 +102,184 @@ pub fn variant_define(name: &str) -> String {
 }
 
 fn try_variants(file: &str, variants: &[&str]) -> Result<(), String> {
-    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
-    let out_dir = PathBuf::from(env::var("OUT_DIR").map_err(|e| e.to_string())?);
-    let bpf_dir = manifest_dir.join("src/bpf");
-    let arch = env::var("CARGO_CFG_TARGET_ARCH").map_err(|e| e.to_string())?;
-    let include = vmlinux_dir(&manifest_dir, &arch)?;
-    let clang = find_clang()?;
-    let original = bpf_dir.join(file);
-    let source = match mutant_from_env() {
-        Some(mutant) if mutant.file == file => mutant.apply(&original, &out_dir)?,
-        _ => original,
-    };
+    let package = Package::from_env().map_err(error)?;
     let stem = file
         .strip_suffix(".bpf.c")
-        .ok_or_else(|| format!("{file} is not a .bpf.c file"))?
+        .ok_or_else(|| error(format!("{file} is not a .bpf.c file")))?
         .replace('-', "_");
     for name in variants {
-        let object = out_dir.join(format!("{stem}.{name}.bpf.o"));
-        let args = vec![
-            format!("-I{}", include.display()),
-            format!("-I{}", bpf_dir.display()),
-            "-Wall".to_string(),
-            format!("-D{}", variant_define(name)),
-        ];
-        let mut builder = libbpf_cargo::SkeletonBuilder::new();
-        builder
-            .source(&source)
-            .obj(&object)
-            .clang(&clang)
-            .clang_args(&args);
-        if let Err(error) = builder.build() {
-            let chain: Vec<String> = error.chain().map(|e| e.to_string()).collect();
-            if let Some(diagnostics) = compiler_diagnostics(&chain) {
-                stop(&format!("variant {name} of {file}:\n{diagnostics}"));
-            }
-            return Err(format!("variant {name} of {file}: {error:#}"));
-        }
+        let mut args = package.clang_args();
+        args.push(format!("-D{}", variant_define(name)));
+        let object = CompiledObject {
+            object: format!("{stem}.{name}.bpf.o"),
+            source: package.bpf_dir.join(file),
+            clang: package.clang.clone(),
+            args,
+        };
+        object
+            .compile(&object.source, &package.out_dir.join(&object.object))
+            .map_err(|e| match e {
+                CompileError::Rejected(diagnostics) => {
+                    format!("variant {name} of {file}:\n{diagnostics}")
+                }
+                CompileError::Failed(why) => error(format!("variant {name} of {file}: {why}")),
+            })?;
+        package.record(&object).map_err(error)?;
     }
     Ok(())
 }
 
-struct MutantSource {
-    file: String,
-    from: String,
-    to: String,
+/// Why an object did not compile.
+#[derive(Debug)]
+pub enum CompileError {
+    /// Clang rejected the program: its diagnostics.
+    Rejected(String),
+    /// Clang could not run, or libbpf-cargo failed after it.
+    Failed(String),
 }
 
-/// The mutant asked for, if it is one of this package's programs.
-fn mutant_from_env() -> Option<MutantSource> {
-    let [package, file, from, to] = MUTANT_VARS.map(|var| env::var(var).ok());
-    if package? != env::var("CARGO_PKG_NAME").ok()? {
-        return None;
-    }
-    Some(MutantSource {
-        file: file?,
-        from: from?,
-        to: to?,
-    })
-}
-
-impl MutantSource {
-    /// Writes the mutated program to OUT_DIR and returns its path. The text to replace must
-    /// occur exactly once, so that a mutant cannot silently stop applying.
-    fn apply(&self, original: &Path, out_dir: &Path) -> Result<PathBuf, String> {
-        let text = std::fs::read_to_string(original).map_err(|e| e.to_string())?;
-        let found = text.matches(self.from.as_str()).count();
-        if found != 1 {
-            return Err(format!(
-                "mutant of {}: `{}` occurs {found} times, not once",
-                original.display(),
-                self.from
-            ));
+impl CompileError {
+    /// What to print: a mistake in the C program is best told by clang's own report.
+    pub fn report(self) -> String {
+        match self {
+            CompileError::Rejected(diagnostics) => diagnostics,
+            CompileError::Failed(why) => error(why),
         }
-        let dir = out_dir.join("mutant");
-        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        let path = dir.join(&self.file);
-        std::fs::write(&path, text.replacen(&self.from, &self.to, 1)).map_err(|e| e.to_string())?;
-        Ok(path)
+    }
+}
+
+fn error(message: impl std::fmt::Display) -> String {
+    format!("error: {message}")
+}
+
+/// The file in `OUT_DIR` that lists every object the build compiled, one `CompiledObject` a
+/// line, so that `cargo xtask mutants` can compile a mutated source exactly the same way.
+pub const OBJECTS_FILE: &str = "objects.tsv";
+
+/// One object the build compiled, and how.
+#[derive(Debug, PartialEq)]
+pub struct CompiledObject {
+    /// Its file name in `OUT_DIR` (`hello_verifier.bpf.o`), which is also the name
+    /// `mutant::object` looks for.
+    pub object: String,
+    pub source: PathBuf,
+    pub clang: PathBuf,
+    pub args: Vec<String>,
+}
+
+impl CompiledObject {
+    /// Compiles `source` (the recorded one, or a mutant of it) into `object_path` with the
+    /// recorded clang and arguments, as libbpf-cargo does (it also links the object, which drops
+    /// the DWARF that names temporary paths).
+    pub fn compile(&self, source: &Path, object_path: &Path) -> Result<(), CompileError> {
+        libbpf_cargo::SkeletonBuilder::new()
+            .source(source)
+            .obj(object_path)
+            .clang(&self.clang)
+            .clang_args(&self.args)
+            .build()
+            .map_err(|error| {
+                let chain: Vec<String> = error.chain().map(|e| e.to_string()).collect();
+                match compiler_diagnostics(&chain) {
+                    Some(diagnostics) => CompileError::Rejected(diagnostics.to_string()),
+                    None => CompileError::Failed(format!("{}: {error:#}", source.display())),
+                }
+            })
+    }
+
+    fn to_line(&self) -> String {
+        let mut fields = vec![
+            self.object.clone(),
+            self.source.display().to_string(),
+            self.clang.display().to_string(),
+        ];
+        fields.extend(self.args.iter().cloned());
+        fields.join("\t")
+    }
+
+    fn from_line(line: &str) -> Option<Self> {
+        let mut fields = line.split('\t');
+        Some(CompiledObject {
+            object: fields.next()?.to_string(),
+            source: fields.next()?.into(),
+            clang: fields.next()?.into(),
+            args: fields.map(str::to_string).collect(),
+        })
+    }
+}
+
+/// The objects a package's build compiled, read from its `OUT_DIR`.
+pub fn compiled_objects(out_dir: &Path) -> Result<Vec<CompiledObject>, String> {
+    let path = out_dir.join(OBJECTS_FILE);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    text.lines()
+        .map(|line| {
+            CompiledObject::from_line(line).ok_or(format!("bad line in {}: {line}", path.display()))
+        })
+        .collect()
+}
+
+/// Makes the generated skeleton take its bytes through `mutant::object`, so that a mutant can
+/// stand in for them at run time. Fails if libbpf-cargo's skeleton no longer has the one call
+/// this replaces.
+fn take_object_through_mutants(skeleton: &Path, package: &str, object: &str) -> Result<(), String> {
+    const EMBEDDED: &str = "ObjectSkeletonConfigBuilder::new(&DATA)";
+    let text = std::fs::read_to_string(skeleton).map_err(|e| e.to_string())?;
+    if text.matches(EMBEDDED).count() != 1 {
+        return Err(format!(
+            "{}: the generated skeleton does not build its config from `{EMBEDDED}` once; \
+             the libbpf-cargo version changed what build::skeletons relies on",
+            skeleton.display()
+        ));
+    }
+    let through = format!(
+        "ObjectSkeletonConfigBuilder::new(::ebpf_support::mutant::object({package:?}, {object:?}, &DATA))"
+    );
+    std::fs::write(skeleton, text.replacen(EMBEDDED, &through, 1)).map_err(|e| e.to_string())
+}
+
+/// What every object of the package being built shares.
+struct Package {
+    name: String,
+    bpf_dir: PathBuf,
+    out_dir: PathBuf,
+    include: PathBuf,
+    clang: PathBuf,
+}
+
+impl Package {
+    fn from_env() -> Result<Self, String> {
+        let var = |name: &str| env::var(name).map_err(|e| format!("{name}: {e}"));
+        let manifest_dir = PathBuf::from(var("CARGO_MANIFEST_DIR")?);
+        let arch = var("CARGO_CFG_TARGET_ARCH")?;
+        Ok(Package {
+            name: var("CARGO_PKG_NAME")?,
+            bpf_dir: manifest_dir.join("src/bpf"),
+            out_dir: PathBuf::from(var("OUT_DIR")?),
+            include: vmlinux_dir(&manifest_dir, &arch)?,
+            clang: find_clang()?,
+        })
+    }
+
+    /// vmlinux.h's folder, and the source's own folder for its headers: a mutant is compiled
+    /// from a copy elsewhere.
+    fn clang_args(&self) -> Vec<String> {
+        vec![
+            format!("-I{}", self.include.display()),
+            format!("-I{}", self.bpf_dir.display()),
+            "-Wall".to_string(),
+        ]
+    }
+
+    fn record(&self, object: &CompiledObject) -> Result<(), String> {
+        use std::io::Write;
+        let path = self.out_dir.join(OBJECTS_FILE);
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| writeln!(f, "{}", object.to_line()))
+            .map_err(|e| format!("{}: {e}", path.display()))
     }
 }
 

@@ -259,8 +259,8 @@ pub enum Privilege {
 }
 
 /// A plausible wrong version of an example's eBPF program: `from` replaced by `to` (once) in
-/// `src/bpf/FILE`. The test run builds it and requires the example's tests to fail; a mutant
-/// that passes them shows a test that cannot fail.
+/// `src/bpf/FILE`. `cargo xtask mutants` compiles it and requires the example's tests to fail on
+/// it (see `mutant`); a mutant that passes them shows a test that cannot fail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Mutant {
     pub name: &'static str,
@@ -269,14 +269,19 @@ pub struct Mutant {
     pub to: &'static str,
 }
 
-/// The environment through which the test run builds a mutant: the package, the file in its
-/// src/bpf/, the text to replace and its replacement (see `build::skeletons`).
-pub const MUTANT_VARS: [&str; 4] = [
-    "LEARNING_EBPF_MUTANT_PACKAGE",
-    "LEARNING_EBPF_MUTANT_FILE",
-    "LEARNING_EBPF_MUTANT_FROM",
-    "LEARNING_EBPF_MUTANT_TO",
-];
+impl Mutant {
+    /// The mutated program: `source` with `from` replaced by `to`. The text to replace must
+    /// occur exactly once, so that a mutant cannot silently stop applying.
+    pub fn apply(&self, source: &str) -> Result<String, String> {
+        match source.matches(self.from).count() {
+            1 => Ok(source.replacen(self.from, self.to, 1)),
+            found => Err(format!(
+                "mutant {} of {}: `{}` occurs {found} times, not once",
+                self.name, self.file, self.from
+            )),
+        }
+    }
+}
 
 /// One example of the book, as its chapter declares it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 //! asks the kernel (through `ip link`, which reads it over netlink, and the program's info)
 //! what is attached after each.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::Output;
 
 use ebpf_support::lab::{Lab, Node};
@@ -24,7 +24,7 @@ fn commands() -> Vec<String> {
 }
 
 /// Runs one of the reader's commands with sh inside the lab's namespace, in `dir`.
-fn run(node: &Node, dir: &PathBuf, command: &str) -> Output {
+fn run(node: &Node, dir: &Path, command: &str) -> Output {
     node.netns
         .command("sh")
         .args(["-c", command])
@@ -78,8 +78,8 @@ fn the_commands_attach_hello_to_lo_and_detach_it() {
     let _folders = IprouteFolders::note();
     let lab = Lab::single().expect("building the lab");
     let node = lab.node("node");
-    let dir = std::env::temp_dir().join(format!("ch03-1-ip-link-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = testing::ScratchDir::new("ch03-1-ip-link");
+    let dir = scratch.path();
     std::fs::copy(OBJECT, dir.join("hello.bpf.o")).expect("copying hello.bpf.o");
 
     let commands = commands();
@@ -90,7 +90,7 @@ fn the_commands_attach_hello_to_lo_and_detach_it() {
             &format!("{} command(s): {commands:?}", commands.len()),
         );
     };
-    let output = run(node, &dir, attach);
+    let output = run(node, dir, attach);
     if !output.status.success() {
         exercise_failed(
             &format!("`{attach}` to succeed"),
@@ -116,8 +116,7 @@ fn the_commands_attach_hello_to_lo_and_detach_it() {
             &format!("program {id}: {:?}", other.map(|info| (info.name, info.ty))),
         ),
     }
-    let output = run(node, &dir, detach);
-    let _ = std::fs::remove_dir_all(&dir);
+    let output = run(node, dir, detach);
     if !output.status.success() {
         exercise_failed(
             &format!("`{detach}` to succeed"),

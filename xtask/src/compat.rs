@@ -30,6 +30,37 @@ fn committed_dir() -> PathBuf {
     crate::workspace::root().join("compat")
 }
 
+/// The ways a reader gets a kernel, how, and the columns whose kernels each gives: the rows of
+/// the "choose your kernel" table that heads the compatibility table.
+fn routes() -> Vec<String> {
+    let lanes: Vec<&str> = LANES.iter().map(|l| l.name).collect();
+    [
+        (
+            "Your own Linux",
+            "`cargo xtask doctor` tells what your kernel offers; this row is the machine the table was made on",
+            "host".to_string(),
+        ),
+        (
+            "Kernel lanes",
+            "`cargo xtask vm shell --lane NAME`: stock Debian kernels in QEMU, on any Linux host",
+            lanes.join(","),
+        ),
+        (
+            "Lima",
+            "`limactl start ./lima.yaml`: Debian 12, whose 6.1 kernel the debian-6.1 lanes prove",
+            "debian-6.1,debian-6.1-arm64".to_string(),
+        ),
+        (
+            "Vagrant",
+            "`cd vagrant && vagrant up`: Debian 12, whose 6.1 kernel the debian-6.1 lane proves",
+            "debian-6.1".to_string(),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, how, columns)| format!("{name}|{how}|{columns}"))
+    .collect()
+}
+
 fn columns() -> impl Iterator<Item = &'static str> {
     std::iter::once("host").chain(LANES.iter().map(|l| l.name))
 }
@@ -118,6 +149,9 @@ pub fn probe_host() -> Result<()> {
 fn compose(from: &Path, output: &Path) -> Result<()> {
     let mut doctor = Command::new(host_doctor()?);
     doctor.arg("table").arg("--output").arg(output);
+    for route in routes() {
+        doctor.arg("--route").arg(route);
+    }
     for column in columns() {
         let file = from.join(format!("{column}.txt"));
         if !file.exists() {
@@ -230,10 +264,11 @@ fn readme_table(readme: &str) -> Option<&str> {
     Some(&readme[start..end])
 }
 
-/// `cargo xtask compat`: commits the last run's findings and rewrites the table from them.
-pub fn write() -> Result<()> {
+/// `cargo xtask compat`: commits the last run's findings (unless `redraw`) and rewrites the
+/// table from the committed ones.
+pub fn write(redraw: bool) -> Result<()> {
     std::fs::create_dir_all(committed_dir())?;
-    for column in columns() {
+    for column in columns().filter(|_| !redraw) {
         let file = findings_file(column);
         std::fs::copy(&file, committed_dir().join(format!("{column}.txt")))
             .with_context(|| format!("no findings for {column}: run `cargo xtask test` first"))?;
@@ -253,7 +288,10 @@ pub fn write() -> Result<()> {
         &readme[end..]
     );
     std::fs::write(&readme_path, updated)?;
-    println!("recorded compat/*.txt and wrote COMPATIBILITY.md and the table in README.md");
+    if !redraw {
+        println!("recorded compat/*.txt");
+    }
+    println!("wrote COMPATIBILITY.md and the table in README.md");
     Ok(())
 }
 

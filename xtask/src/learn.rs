@@ -234,8 +234,8 @@ pub fn check(workspace: &Path, name: &str, show: bool) -> Result<Outcome> {
     check_with(workspace, name, show, &[])
 }
 
-/// `check`, with more environment for the build and the run (the proof uses it to build a
-/// broken starter).
+/// `check`, with more environment for the build and the run (the proof uses it to run a
+/// broken starter: see `mutants::environment`).
 pub fn check_with(
     workspace: &Path,
     name: &str,

@@ -87,7 +87,12 @@ enum Task {
     Doctor,
     /// Copy the compatibility table of the last full `cargo xtask test` into COMPATIBILITY.md
     /// and README.md.
-    Compat,
+    Compat {
+        /// Keep the committed findings and only draw the table again from them (after a
+        /// change to how the table is drawn).
+        #[arg(long)]
+        redraw: bool,
+    },
     /// Kernel lanes: stock Debian kernels booted in QEMU, where the tests run too.
     #[command(subcommand)]
     Vm(Vm),
@@ -149,7 +154,7 @@ fn main() -> ExitCode {
                     .args(["run", "--quiet", "-p", "doctor"]),
             )
         }),
-        Task::Compat => compat::write(),
+        Task::Compat { redraw } => compat::write(redraw),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

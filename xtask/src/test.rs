@@ -480,17 +480,27 @@ fn prove_starter(name: &str, env: &[(&str, &str)]) -> Result<(), String> {
     }
 }
 
-/// Builds exercise 2.1's starter with a change the verifier rejects (a read past the event on
+/// Runs exercise 2.1's starter with a change the verifier rejects (a read past the event on
 /// the stack) and requires the proof to fail on it as "could not run".
 fn proof_rejects_a_starter_that_does_not_load() -> Result<()> {
     const NAME: &str = "ch02-1-odd-even";
     let send = "bpf_perf_event_output(ctx, &output, BPF_F_CURRENT_CPU, &data, sizeof(data));";
     let broken =
         "bpf_perf_event_output(ctx, &output, BPF_F_CURRENT_CPU, &data, sizeof(data) + 64);";
-    let values = [NAME, "hello-buffer.bpf.c", send, broken];
-    let env: Vec<(&str, &str)> = ebpf_support::needs::MUTANT_VARS
-        .into_iter()
-        .zip(values)
+    let mutant = ebpf_support::needs::Mutant {
+        name: "reads-past-the-event",
+        file: "hello-buffer.bpf.c",
+        from: send,
+        to: broken,
+    };
+    let dir = crate::workspace::root().join("target/mutants").join(NAME);
+    let exercises = learn::exercises_dir();
+    crate::mutants::compile(&exercises, NAME, &mutant, &dir)
+        .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    let environment = crate::mutants::environment(NAME, &dir);
+    let env: Vec<(&str, &str)> = environment
+        .iter()
+        .map(|(var, value)| (*var, value.as_str()))
         .collect();
     match prove_starter(NAME, &env) {
         Err(why) if why.starts_with("the check could not run") => {

@@ -104,3 +104,26 @@ pub fn assert_one_line_error(output: &Output, expected: &str) {
         "expected {expected:?} in: {stderr}"
     );
 }
+
+/// A folder of the test's own in the temporary directory, removed with everything in it when
+/// dropped: also when the test fails half-way.
+pub struct ScratchDir(std::path::PathBuf);
+
+impl ScratchDir {
+    /// `NAME-PID` in the temporary directory.
+    pub fn new(name: &str) -> ScratchDir {
+        let path = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&path).unwrap_or_else(|e| panic!("making {}: {e}", path.display()));
+        ScratchDir(path)
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
