@@ -194,6 +194,15 @@ fn tested(path: &Path) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The examples that `committed` has a result for and this run's `now` has none.
+fn fewer_tested(now: &Path, committed: &Path) -> Vec<String> {
+    let now = tested(now);
+    tested(committed)
+        .into_keys()
+        .filter(|example| !now.contains_key(example))
+        .collect()
+}
+
 /// How this run's findings of one lane differ from the committed ones, one line each: a
 /// capability answered differently (either way), or an example whose tests ran in both and
 /// came out differently.
@@ -268,6 +277,25 @@ fn readme_table(readme: &str) -> Option<&str> {
 /// table from the committed ones.
 pub fn write(redraw: bool) -> Result<()> {
     std::fs::create_dir_all(committed_dir())?;
+    if !redraw {
+        let mut untested = Vec::new();
+        for column in columns() {
+            let committed = committed_dir().join(format!("{column}.txt"));
+            untested.extend(
+                fewer_tested(&findings_file(column), &committed)
+                    .into_iter()
+                    .map(|example| format!("{column}: {example}")),
+            );
+        }
+        if !untested.is_empty() {
+            bail!(
+                "the last run did not test what the committed findings have results for, so \
+                 recording it would lose them (a quick run tests fewer examples in the lanes: \
+                 run `cargo xtask test --full-lanes` first):\n  {}",
+                untested.join("\n  ")
+            );
+        }
+    }
     for column in columns().filter(|_| !redraw) {
         let file = findings_file(column);
         std::fs::copy(&file, committed_dir().join(format!("{column}.txt")))
@@ -324,6 +352,8 @@ mod tests {
             ]
         );
         assert!(super::differences("lane", &dir.join("missing.txt"), &before).is_err());
+        assert_eq!(super::fewer_tested(&now, &before), ["chapter02 hello-map"]);
+        assert!(super::fewer_tested(&before, &now).is_empty());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
