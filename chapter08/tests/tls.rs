@@ -121,6 +121,42 @@ mod tls_sniff {
         host.assert_unchanged();
     }
 
+    /// With --all the probes are on the library for every process: a TLS client that the
+    /// test starts in a lab of its own shows up too.
+    #[test]
+    fn all_captures_a_client_it_did_not_start() {
+        if !testing::ready_for(&chapter08::tls::TLS_SNIFF) {
+            return;
+        }
+        let mut session = Session::spawn(TLS_SNIFF, &["--all", "--timeout", "30"]);
+        let attached = session.expect_line("the attach message", |l| l.contains("uprobes on"));
+        assert!(attached.contains("every process"), "{attached}");
+        let objects = session.objects();
+        // One process ID for all: four probes, links where perf-event attachments are links.
+        let links = if ebpf_support::has(Capability::PerfEventLink) {
+            4
+        } else {
+            0
+        };
+        assert_eq!(objects.links.len(), links, "{objects:?}");
+
+        let mut other = chapter08::tls::TlsPair::start().expect("a TLS pair of the test's own");
+        let message = format!("not from a client tls-sniff started {}", std::process::id());
+        other
+            .send(&message)
+            .expect("sending over the test's TLS pair");
+        let write = format!("WRITE openssl {} ", other.client_pid());
+        let line = session.expect_line("the test's client's write", |l| l.starts_with(&write));
+        assert!(line.contains(&message), "{line}");
+
+        let (status, output) = session.interrupt();
+        assert!(
+            matches!(status, WaitStatus::Exited(_, 0)),
+            "{status:?}: {output}"
+        );
+        objects.assert_released();
+    }
+
     #[test]
     fn stops_cleanly_on_sigterm() {
         if !testing::ready_for(&chapter08::tls::TLS_SNIFF) {
