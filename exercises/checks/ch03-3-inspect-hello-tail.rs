@@ -15,8 +15,8 @@ const ANSWERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/answers.txt");
 #[test]
 fn the_answers_match_the_kernels_view_of_hello_tail() {
     testing::require_kernel();
-    let answers = answers::answers(ANSWERS);
     let binary = answers::chapter_binary("chapter02", "hello-tail");
+    let answers = answers::answers(&answers::answers_text(ANSWERS, &binary));
     let _lock = lock_trace_pipe();
     let mut program = Session::spawn(&binary, &[]);
     if let Err(seen) = program.wait_for_line(std::time::Duration::from_secs(30), |l| {
