@@ -220,6 +220,40 @@ pub fn compiled_objects(out_dir: &Path) -> Result<Vec<CompiledObject>, String> {
         .collect()
 }
 
+/// Compiles a mutant of `file` (in `src/bpf/`) into `into`: every object that the build whose
+/// `OUT_DIR` is `out_dir` made from that file, compiled the same way from the mutated source,
+/// under the object's own name. Returns how many objects that was.
+pub fn compile_mutant(
+    out_dir: &Path,
+    file: &str,
+    from: &str,
+    to: &str,
+    into: &Path,
+) -> Result<usize, String> {
+    let sources = into.join("src");
+    std::fs::create_dir_all(&sources).map_err(|e| format!("{}: {e}", sources.display()))?;
+    let mut compiled = 0;
+    for object in compiled_objects(out_dir)?
+        .iter()
+        .filter(|o| o.source.file_name().is_some_and(|f| f == file))
+    {
+        let original = std::fs::read_to_string(&object.source)
+            .map_err(|e| format!("{}: {e}", object.source.display()))?;
+        let mutated = crate::needs::replace_once(&original, from, to)
+            .map_err(|e| format!("{}: {e}", object.source.display()))?;
+        let source = sources.join(file);
+        std::fs::write(&source, mutated).map_err(|e| format!("{}: {e}", source.display()))?;
+        object
+            .compile(&source, &into.join(&object.object))
+            .map_err(|e| format!("the mutant does not compile: {}", e.report()))?;
+        compiled += 1;
+    }
+    if compiled == 0 {
+        return Err(format!("the build compiles no object from {file}"));
+    }
+    Ok(compiled)
+}
+
 /// Makes the generated skeleton take its bytes through `mutant::object`, so that a mutant can
 /// stand in for them at run time. Fails if libbpf-cargo's skeleton no longer has the one call
 /// this replaces.

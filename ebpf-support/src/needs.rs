@@ -270,16 +270,19 @@ pub struct Mutant {
 }
 
 impl Mutant {
-    /// The mutated program: `source` with `from` replaced by `to`. The text to replace must
-    /// occur exactly once, so that a mutant cannot silently stop applying.
+    /// The mutated program: `source` with `from` replaced by `to`.
     pub fn apply(&self, source: &str) -> Result<String, String> {
-        match source.matches(self.from).count() {
-            1 => Ok(source.replacen(self.from, self.to, 1)),
-            found => Err(format!(
-                "mutant {} of {}: `{}` occurs {found} times, not once",
-                self.name, self.file, self.from
-            )),
-        }
+        replace_once(source, self.from, self.to)
+            .map_err(|e| format!("mutant {} of {}: {e}", self.name, self.file))
+    }
+}
+
+/// `text` with `from` replaced by `to`. The text to replace must occur exactly once, so that a
+/// mutant cannot silently stop applying.
+pub fn replace_once(text: &str, from: &str, to: &str) -> Result<String, String> {
+    match text.matches(from).count() {
+        1 => Ok(text.replacen(from, to, 1)),
+        found => Err(format!("`{from}` occurs {found} times, not once")),
     }
 }
 

@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use anyhow::{Context, Result, bail};
-use ebpf_support::build::compiled_objects;
 use ebpf_support::mutant::{OBJECTS_VAR, PACKAGE_VAR};
 use ebpf_support::needs::{Example, Mutant};
 
@@ -99,34 +98,35 @@ fn package_name(id: &str) -> &str {
 }
 
 /// Compiles `mutant` of `package` (in `workspace`) into `dir`: every object the build made from
-/// the mutated file, under the object's own name. Returns the number of objects.
-pub fn compile(workspace: &Path, package: &str, mutant: &Mutant, dir: &Path) -> Result<usize> {
-    let objects =
-        compiled_objects(&build(workspace, package)?.out_dir).map_err(anyhow::Error::msg)?;
+/// the mutated file, under the object's own name (see `ebpf_support::build::compile_mutant`,
+/// which the program compile-mutant runs for xtask).
+pub fn compile(workspace: &Path, package: &str, mutant: &Mutant, dir: &Path) -> Result<()> {
+    let out_dir = build(workspace, package)?.out_dir;
     let _ = std::fs::remove_dir_all(dir);
-    let sources = dir.join("src");
-    std::fs::create_dir_all(&sources).with_context(|| format!("making {}", sources.display()))?;
-    let mut compiled = 0;
-    for object in objects
-        .iter()
-        .filter(|o| o.source.file_name().is_some_and(|f| f == mutant.file))
-    {
-        let original = std::fs::read_to_string(&object.source)
-            .with_context(|| format!("reading {}", object.source.display()))?;
-        let source = sources.join(mutant.file);
-        std::fs::write(
-            &source,
-            mutant.apply(&original).map_err(anyhow::Error::msg)?,
-        )?;
-        object
-            .compile(&source, &dir.join(&object.object))
-            .map_err(|e| anyhow::anyhow!("the mutant does not compile: {}", e.report()))?;
-        compiled += 1;
+    let output = crate::workspace::cargo()
+        .current_dir(crate::workspace::root())
+        .args([
+            "run",
+            "--quiet",
+            "-p",
+            "ebpf-support",
+            "--features",
+            "build",
+        ])
+        .args(["--bin", "compile-mutant", "--"])
+        .arg(&out_dir)
+        .args([mutant.file, mutant.from, mutant.to])
+        .arg(dir)
+        .output()
+        .context("running compile-mutant")?;
+    if !output.status.success() {
+        bail!(
+            "mutant {} of {package}: {}",
+            mutant.name,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
     }
-    if compiled == 0 {
-        bail!("{package}'s build compiles no object from {}", mutant.file);
-    }
-    Ok(compiled)
+    Ok(())
 }
 
 /// The environment that makes `package`'s programs load the objects in `dir`.
