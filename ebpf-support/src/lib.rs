@@ -8,6 +8,7 @@
 pub mod build;
 
 pub mod catalogue;
+pub mod clang;
 pub mod needs;
 pub mod skips;
 
