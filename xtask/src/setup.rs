@@ -92,13 +92,15 @@ const PACKAGES: &[Package] = &[
         choices: &[Choice::Exact("bpftool"), Choice::KernelTools],
         why: "inspects loaded programs and maps",
         optional_for: Some(
-            "the comparisons with bpftool in chapters 3 to 6 and exercises ch04-*, ch05-1, ch07-1",
+            "the comparisons with bpftool in chapters 3 to 6 and exercises ch04-2 and ch05-1",
         ),
     },
     Package {
         choices: &[Choice::Exact("strace")],
         why: "shows the bpf() calls of chapter 4",
-        optional_for: Some("chapter 4's comparison of bpf-watch with strace and exercise ch04-8"),
+        optional_for: Some(
+            "chapter 4's comparison of bpf-watch with strace and exercises ch04-1, ch04-2, ch04-8 and ch07-1",
+        ),
     },
     Package {
         choices: &[Choice::Exact("iproute2")],
@@ -294,7 +296,7 @@ fn install_packages() -> Result<()> {
             (None, false) => required.extend(chosen),
             (Some(_), false) => optional.push((package, chosen)),
             (Some(disabled), true) => eprintln!(
-                "setup: no package here provides {names} ({}), so {disabled} is disabled",
+                "setup: no package here provides {names} ({}); going on without it, which disables {disabled}",
                 package.why
             ),
             (None, true) if !is_root() => bail!(
@@ -311,7 +313,7 @@ fn install_packages() -> Result<()> {
     if !is_root() {
         for (package, chosen) in &optional {
             eprintln!(
-                "setup: {} is not installed, so {} is disabled (as root, set-up installs it)",
+                "setup: {} is not installed (as root, set-up installs it); going on without it, which disables {}",
                 chosen.join(" "),
                 package.optional_for.unwrap_or_default()
             );
