@@ -127,7 +127,9 @@ mod inspect {
 
     #[test]
     fn agrees_with_bpftool_prog_show_and_dump_xlated_on_hello_func() {
-        if !testing::ready_for(&chapter03::INSPECT) {
+        if !testing::ready_for(&chapter03::INSPECT)
+            || !testing::tool("bpftool", "chapter 3's comparison of inspect with bpftool")
+        {
             return;
         }
         let _lock = testing::lock_trace_pipe();
@@ -199,7 +201,12 @@ mod inspect {
 
     #[test]
     fn finds_programs_by_name_and_by_pin() {
-        if !testing::ready_for(&chapter03::INSPECT) {
+        if !testing::ready_for(&chapter03::INSPECT)
+            || !testing::tool(
+                "bpftool",
+                "chapter 3's inspect --pin test (bpftool pins the program)",
+            )
+        {
             return;
         }
         let _lock = testing::lock_trace_pipe();

@@ -52,6 +52,7 @@ mod bpf_watch {
     fn sees_the_same_calls_as_strace_in_the_books_order() {
         if !testing::ready_for(&chapter04::BPF_WATCH)
             || !testing::ready_for(&chapter04::HELLO_BUFFER_CONFIG)
+            || !testing::tool("strace", "chapter 4's comparison of bpf-watch with strace")
         {
             return;
         }
@@ -167,7 +168,12 @@ mod bpf_watch {
 
     #[test]
     fn watches_a_running_process_by_pid() {
-        if !testing::ready_for(&chapter04::BPF_WATCH) {
+        if !testing::ready_for(&chapter04::BPF_WATCH)
+            || !testing::tool(
+                "bpftool",
+                "chapter 4's bpf-watch --pid on `bpftool map list`",
+            )
+        {
             return;
         }
         // A shell that waits for a line and then becomes bpftool (same pid): the book's

@@ -50,6 +50,7 @@ mod btf_dump {
         // It loads hello-buffer-config-core's program, so it needs what that one needs.
         if !testing::ready_for(&chapter05::BTF_DUMP)
             || !testing::ready_for(&chapter05::HELLO_BUFFER_CONFIG_CORE)
+            || !testing::tool("bpftool", "chapter 5's comparison of btf-dump with bpftool")
         {
             return;
         }
@@ -109,6 +110,7 @@ mod btf_dump {
         // It loads hello-buffer-config-core's program, so it needs what that one needs.
         if !testing::ready_for(&chapter05::BTF_DUMP)
             || !testing::ready_for(&chapter05::HELLO_BUFFER_CONFIG_CORE)
+            || !testing::tool("bpftool", "chapter 5's comparison of btf-dump with bpftool")
         {
             return;
         }
@@ -130,7 +132,9 @@ mod btf_dump {
 
     #[test]
     fn the_kernels_own_btf_dumps_as_bpftool_does() {
-        if !testing::ready_for(&chapter05::BTF_DUMP) {
+        if !testing::ready_for(&chapter05::BTF_DUMP)
+            || !testing::tool("bpftool", "chapter 5's comparison of btf-dump with bpftool")
+        {
             return;
         }
         let vmlinux = "/sys/kernel/btf/vmlinux";

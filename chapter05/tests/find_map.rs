@@ -95,7 +95,9 @@ mod find_map {
 
     #[test]
     fn opens_the_books_pin_and_prints_what_bpftool_shows() {
-        if !testing::ready_for(&chapter05::FIND_MAP) {
+        if !testing::ready_for(&chapter05::FIND_MAP)
+            || !testing::tool("bpftool", "chapter 5's comparison of find-map with bpftool")
+        {
             return;
         }
         let _one = ONE_AT_A_TIME
@@ -127,7 +129,9 @@ mod find_map {
 
     #[test]
     fn finds_the_config_map_of_our_own_example_as_the_book_defines_it() {
-        if !testing::ready_for(&chapter05::FIND_MAP) {
+        if !testing::ready_for(&chapter05::FIND_MAP)
+            || !testing::tool("bpftool", "chapter 5's comparison of find-map with bpftool")
+        {
             return;
         }
         let _one = ONE_AT_A_TIME

@@ -84,7 +84,12 @@ mod hello_verifier {
     /// block that ends in `exit` to the block after it; ours goes to EXIT.
     #[test]
     fn the_control_flow_graph_matches_bpftools() {
-        if !testing::ready_for(&chapter06::HELLO_VERIFIER) {
+        if !testing::ready_for(&chapter06::HELLO_VERIFIER)
+            || !testing::tool(
+                "bpftool",
+                "chapter 6's comparison of the control-flow graph with bpftool's",
+            )
+        {
             return;
         }
         let dir = std::env::temp_dir().join(format!("hello-verifier-cfg-{}", std::process::id()));
@@ -122,7 +127,12 @@ mod hello_verifier {
     /// ten times. The variant is loaded here (hello-verifier --break loads and exits).
     #[test]
     fn the_loops_graph_matches_bpftools() {
-        if !testing::ready_for(&chapter06::HELLO_VERIFIER) {
+        if !testing::ready_for(&chapter06::HELLO_VERIFIER)
+            || !testing::tool(
+                "bpftool",
+                "chapter 6's comparison of the control-flow graph with bpftool's",
+            )
+        {
             return;
         }
         let bytes = chapter06::object(Some("bounded-loop")).unwrap();

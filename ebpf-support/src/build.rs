@@ -3,12 +3,7 @@
 
 use std::env;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-/// Clang versions tried, newest first, when neither `CLANG` nor a plain `clang` is given.
-const CLANG_CANDIDATES: &[&str] = &[
-    "clang-19", "clang-18", "clang-17", "clang-16", "clang-15", "clang",
-];
 
 /// Call from `build.rs`: `fn main() { ebpf_support::build::skeletons() }`.
 pub fn skeletons() {
@@ -327,25 +322,9 @@ fn compiler_diagnostics(chain: &[String]) -> Option<&str> {
     }
 }
 
-/// `CLANG` wins; otherwise the newest clang on PATH.
+/// `CLANG` wins; otherwise the newest clang on PATH (see `crate::clang` for the minimum).
 fn find_clang() -> Result<PathBuf, String> {
-    if let Some(clang) = env::var_os("CLANG") {
-        return Ok(clang.into());
-    }
-    CLANG_CANDIDATES
-        .iter()
-        .find(|name| {
-            Command::new(name)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-        .map(PathBuf::from)
-        .ok_or_else(|| {
-            "no clang found to compile the eBPF programs: run `cargo xtask setup` \
-             (it installs clang-19), or set CLANG=/path/to/clang"
-                .to_string()
-        })
+    crate::clang::find().map(|clang| clang.path)
 }
 
 /// The `vmlinux.h` for the target architecture, kept in the repository's `vmlinux/<arch>/`: the

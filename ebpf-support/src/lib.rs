@@ -8,6 +8,7 @@
 pub mod build;
 
 pub mod catalogue;
+pub mod clang;
 pub mod mutant;
 pub mod needs;
 pub mod skips;
@@ -26,6 +27,11 @@ pub mod testing;
 /// The line that tells `cargo learn` (and the exercise proof) that a check failed because the
 /// asked behaviour is missing, not because something else broke.
 pub const EXERCISE_CHECK_FAILED: &str = "EXERCISE CHECK FAILED";
+
+/// The line that tells the exercise proof that a check could not run because a tool it
+/// compares with (bpftool, strace) does not run on this machine: outside CI the proof skips
+/// that exercise, saying so; under CI it fails.
+pub const EXERCISE_NEEDS_TOOL: &str = "EXERCISE NEEDS A TOOL";
 
 /// The environment variable a kernel lane's script sets (to the lane's name) for the tests it
 /// runs: there a capability the kernel lacks is what the lane shows, and tests prove the

@@ -2,9 +2,14 @@
 //! reason (and a line in `$LEARNING_EBPF_SKIP_LOG`, which `cargo xtask test` lists at the end
 //! of its run, proving nothing for that run); with `CI=true` it fails instead.
 
+/// True under CI (`CI=true`), where nothing may skip.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
 /// Skips (returns false) or, under CI, fails the calling test for `reason`.
 pub fn skip_or_fail(reason: &str) -> bool {
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
+    if in_ci() {
         panic!("CI=true, so this is a failure, not a skip: {reason}");
     }
     let test = std::thread::current()

@@ -54,6 +54,7 @@ fn answer(text: &str, name: &str) -> Result<u64, String> {
 #[test]
 fn the_answers_are_the_kernels_counts() {
     testing::require_kernel();
+    testing::require_tool("strace");
     let mut program = Session::spawn(&PROGRAM, &[]);
     // A program that does not load is "could not run", not "not solved" (see checks/common.rs).
     if let Err(seen) = program.wait_for_line(Duration::from_secs(30), |l| l.contains(": attached"))

@@ -116,6 +116,8 @@ fn command_name(text: &str) -> String {
 #[test]
 fn the_answers_are_what_strace_shows() {
     testing::require_kernel();
+    testing::require_tool("strace");
+    testing::require_tool("bpftool");
     let first = Session::spawn(&PROGRAM, &[]);
     let second = Session::spawn(&PROGRAM, &[]);
     let mut sessions = vec![first, second];

@@ -57,6 +57,7 @@ fn expected(program: &str) -> String {
 #[test]
 fn the_answer_is_what_strace_sees() {
     testing::require_kernel();
+    testing::require_tool("strace");
     // Chapter 5's example, as the reader runs it.
     let program = answers::chapter_binary("chapter05", "hello-buffer-config-core");
     let expected = expected(&program);

@@ -39,6 +39,7 @@ fn run(line: &str, env: &[(&str, String)]) -> (bool, String) {
 #[test]
 fn every_handle_finds_the_same_btf() {
     testing::require_kernel();
+    testing::require_tool("bpftool");
     // Chapter 5's example, as the reader runs it.
     let binary = answers::chapter_binary("chapter05", "hello-buffer-config-core");
     let program = common::start(&binary, &[]);

@@ -55,6 +55,7 @@ fn expected(program: &str) -> Vec<String> {
 #[test]
 fn the_answer_is_what_strace_sees() {
     testing::require_kernel();
+    testing::require_tool("strace");
     let program = answers::chapter_binary("chapter07", "hello-attach");
     let expected = expected(&program);
 

@@ -89,6 +89,45 @@ pub fn ready(privilege: crate::Privilege, needs: &[crate::needs::Capability]) ->
     }
 }
 
+/// True when `tool` runs here. Otherwise the test skips with one line naming `what` (the
+/// comparison it makes with the tool) outside CI, and fails under `CI=true`:
+/// `testing::tool("bpftool", "chapter 5's comparison of btf-dump with bpftool")`.
+pub fn tool(tool: &str, what: &str) -> bool {
+    tool_runs(tool)
+        || crate::skips::skip_or_fail(&format!(
+            "{tool} does not run here, so {what} is disabled (cargo xtask setup installs it where \
+             the distribution has a package for it)"
+        ))
+}
+
+/// For exercise checks that compare with `tool`: without it the check cannot run, and says so
+/// in one line (which the exercise proof reads, see `EXERCISE_NEEDS_TOOL`).
+pub fn require_tool(tool: &str) {
+    if !tool_runs(tool) {
+        panic!(
+            "{}: {tool} does not run here, so this exercise cannot be checked (cargo xtask setup \
+             installs it where the distribution has a package for it)",
+            crate::EXERCISE_NEEDS_TOOL
+        );
+    }
+}
+
+/// Runs `tool -V` rather than looking for the file: Ubuntu's /usr/sbin/bpftool is a script
+/// that, without the running kernel's own linux-tools package, prints "WARNING: bpftool not
+/// found for kernel …" and fails.
+fn tool_runs(tool: &str) -> bool {
+    std::process::Command::new(tool)
+        .arg("-V")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .is_ok_and(|output| {
+            output.status.success()
+                && ![&output.stdout, &output.stderr]
+                    .iter()
+                    .any(|text| String::from_utf8_lossy(text).contains("not found for kernel"))
+        })
+}
+
 /// For exercise checks: a check that cannot run must not look like a pass, so a missing
 /// privilege or feature always fails it.
 pub fn require_kernel() {
