@@ -3,6 +3,7 @@
 mod book;
 mod compat;
 mod cpio;
+mod environments;
 mod lanes;
 mod learn;
 mod libtest;
@@ -88,6 +89,9 @@ enum Task {
     /// Copy the compatibility table of the last full `cargo xtask test` into COMPATIBILITY.md
     /// and README.md.
     Compat,
+    /// Check lima.yaml, vagrant/Vagrantfile and the GitHub workflows with their own tools, and
+    /// that only the set-up code names packages (a phase of `cargo xtask test`).
+    Environments,
     /// Kernel lanes: stock Debian kernels booted in QEMU, where the tests run too.
     #[command(subcommand)]
     Vm(Vm),
@@ -150,6 +154,7 @@ fn main() -> ExitCode {
             )
         }),
         Task::Compat => compat::write(),
+        Task::Environments => environments::run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
