@@ -41,7 +41,7 @@ as_user() {
 }
 if [ ! -x "$home/.cargo/bin/rustup" ]; then
     echo "bootstrap: installing rustup for $user"
-    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs |
+    curl --proto '=https' --tlsv1.2 -sSf https://static.rust-lang.org/rustup/rustup-init.sh |
         as_user sh -s -- -y --quiet --profile minimal --default-toolchain none
 fi
 cd "$repo"
