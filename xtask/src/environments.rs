@@ -1,7 +1,8 @@
 //! The reader environments and the workflows, checked by the tools they are written for:
 //! `vagrant validate` for vagrant/Vagrantfile, Lima's documented schema (and `limactl validate`
-//! where it is installed) for lima.yaml, actionlint for .github/workflows; and the rule that
-//! packages are named only in the set-up code. A missing tool is a failure, never a skip.
+//! where it is installed) for lima.yaml, actionlint for .github/workflows; every dependency's
+//! licence against deny.toml; and the rule that packages are named only in the set-up code.
+//! A missing tool is a failure, never a skip.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -42,16 +43,14 @@ pub fn check(mut step: impl FnMut(&str, Result<()>)) {
     );
     step("lima.yaml against Lima's schema", lima());
     step("licences within deny.toml's allow-list", licences());
-    let tools = crate::setup::environment_tools();
-    let tools_error = |e: &anyhow::Error| Err(anyhow::anyhow!("{e:#}"));
-    match &tools {
-        Ok(()) => step("vagrant validate vagrant/Vagrantfile", vagrant()),
-        Err(e) => step("vagrant validate vagrant/Vagrantfile", tools_error(e)),
-    }
-    match &tools {
-        Ok(()) => step("actionlint .github/workflows", actionlint()),
-        Err(e) => step("actionlint .github/workflows", tools_error(e)),
-    }
+    // Without the tools (set-up installs them as root), their two checks fail with the reason.
+    let tools = crate::setup::environment_tools().map_err(|e| format!("{e:#}"));
+    let with_tools = |check: fn() -> Result<()>| match &tools {
+        Ok(()) => check(),
+        Err(e) => Err(anyhow::anyhow!("{e}")),
+    };
+    step("vagrant validate vagrant/Vagrantfile", with_tools(vagrant));
+    step("actionlint .github/workflows", with_tools(actionlint));
 }
 
 /// `cargo xtask environments`: the checks alone.
