@@ -30,7 +30,7 @@ pub fn show() -> anyhow::Result<()> {
                 .next()
                 .unwrap_or_default()
         ),
-        Err(e) => bail!("cannot run ip (iproute2, apt-get install iproute2): {e}"),
+        Err(e) => bail!("cannot run ip (iproute2; `cargo xtask setup` installs it): {e}"),
     }
     let dir = std::env::temp_dir().join(format!("hello-attach-{}", std::process::id()));
     std::fs::create_dir_all(&dir).context("making a folder for xdp.bpf.o")?;

@@ -52,7 +52,7 @@ impl TlsPair {
     /// then starts s_client, which connects and waits for lines on its stdin.
     pub fn start() -> anyhow::Result<TlsPair> {
         let openssl = find_in_path("openssl").context(
-            "the openssl command is not installed (apt-get install openssl); the example starts a TLS server and client with it",
+            "the openssl command is not installed (`cargo xtask setup` installs it); the example starts a TLS server and client with it",
         )?;
         let dir = TempDir::new()?;
         make_certificate(&openssl, &dir.0)?;

@@ -182,7 +182,7 @@ mod tls_sniff {
             .unwrap();
         testing::assert_one_line_error(
             &output,
-            "tls-sniff: the openssl command is not installed (apt-get install openssl); the example starts a TLS server and client with it",
+            "tls-sniff: the openssl command is not installed (`cargo xtask setup` installs it); the example starts a TLS server and client with it",
         );
     }
 

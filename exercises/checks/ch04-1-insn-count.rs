@@ -26,7 +26,7 @@ fn insn_cnt_under_strace() -> u64 {
         .arg(&*PROGRAM)
         .args(["--trigger", "--count", "1", "--timeout", "20"])
         .output()
-        .expect("run strace (apt-get install strace)");
+        .expect("run strace (`cargo xtask setup` installs it)");
     assert!(status.status.success(), "{status:?}");
     let text = std::fs::read_to_string(&trace).unwrap();
     let _ = std::fs::remove_file(&trace);

@@ -150,7 +150,7 @@ fn the_answers_are_what_strace_shows() {
         .arg(&trace)
         .args(["bpftool", "map", "dump", "name", "config"])
         .output()
-        .expect("run strace (apt-get install strace)");
+        .expect("run strace (`cargo xtask setup` installs it)");
     let text = std::fs::read_to_string(&trace).unwrap_or_default();
     let _ = std::fs::remove_file(&trace);
     assert!(run.status.success(), "strace bpftool map dump: {run:?}");

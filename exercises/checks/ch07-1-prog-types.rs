@@ -19,7 +19,7 @@ fn expected(program: &str) -> Vec<String> {
         .arg(&trace)
         .args([program, "--trigger", "--count", "1", "--timeout", "20"])
         .output()
-        .expect("run strace (apt-get install strace)");
+        .expect("run strace (`cargo xtask setup` installs it)");
     let text = std::fs::read_to_string(&trace).unwrap_or_default();
     let _ = std::fs::remove_file(&trace);
     // A program that did not run is "could not run", not "not solved" (see checks/common.rs).

@@ -3,6 +3,7 @@
 mod book;
 mod compat;
 mod cpio;
+mod environments;
 mod lanes;
 mod learn;
 mod libtest;
@@ -93,6 +94,9 @@ enum Task {
         #[arg(long)]
         redraw: bool,
     },
+    /// Check lima.yaml, vagrant/Vagrantfile and the GitHub workflows with their own tools, and
+    /// that only the set-up code names packages (a phase of `cargo xtask test`).
+    Environments,
     /// Kernel lanes: stock Debian kernels booted in QEMU, where the tests run too.
     #[command(subcommand)]
     Vm(Vm),
@@ -155,6 +159,7 @@ fn main() -> ExitCode {
             )
         }),
         Task::Compat { redraw } => compat::write(redraw),
+        Task::Environments => environments::run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

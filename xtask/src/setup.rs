@@ -429,26 +429,14 @@ pub fn lane_packages(arch: &str, target_triple: &str) -> Result<()> {
         }
         other => bail!("no lane runs on {other}"),
     }
-    let missing: Vec<&str> = needed.into_iter().filter(|p| !installed(p)).collect();
-    if !missing.is_empty() {
-        if !is_root() {
-            bail!(
-                "a lane needs {}: run as root, or install them yourself",
-                missing.join(" ")
-            );
-        }
-        if aarch64 && !foreign_architectures().contains("arm64") {
-            run_status(Command::new("dpkg").args(["--add-architecture", "arm64"]))?;
-        }
-        eprintln!("setup: installing {} for the lanes", missing.join(" "));
-        run_status(Command::new("apt-get").args(["update", "-qq"]))?;
-        run_status(
-            Command::new("apt-get")
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .args(["install", "-y", "-qq", "--no-install-recommends"])
-                .args(&missing),
-        )?;
+    if aarch64
+        && needed.iter().any(|p| !installed(p))
+        && is_root()
+        && !foreign_architectures().contains("arm64")
+    {
+        run_status(Command::new("dpkg").args(["--add-architecture", "arm64"]))?;
     }
+    install_missing(&needed, "a lane")?;
     if aarch64 {
         let targets = Command::new("rustup")
             .args(["target", "list", "--installed"])
@@ -467,4 +455,35 @@ fn foreign_architectures() -> String {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
         .unwrap_or_default()
+}
+
+/// What the check of the reader environments runs: Debian's vagrant for `vagrant validate`, and
+/// Python's venv, into which `crate::environments` installs actionlint.
+pub fn environment_tools() -> Result<()> {
+    install_missing(
+        &["vagrant", "python3-venv"],
+        "the check of the reader environments",
+    )
+}
+
+/// Installs those of `packages` that are missing, for `purpose` (named in the messages).
+fn install_missing(packages: &[&str], purpose: &str) -> Result<()> {
+    let missing: Vec<&str> = packages.iter().copied().filter(|p| !installed(p)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !is_root() {
+        bail!(
+            "{purpose} needs {}: run as root, or install them yourself",
+            missing.join(" ")
+        );
+    }
+    eprintln!("setup: installing {} for {purpose}", missing.join(" "));
+    run_status(Command::new("apt-get").args(["update", "-qq"]))?;
+    run_status(
+        Command::new("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(&missing),
+    )
 }
