@@ -4,7 +4,6 @@
 use std::env;
 use std::path::{Path, PathBuf};
 
-
 /// Call from `build.rs`: `fn main() { ebpf_support::build::skeletons() }`.
 pub fn skeletons() {
     skeletons_with(&[]);

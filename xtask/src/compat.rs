@@ -47,13 +47,13 @@ fn routes() -> Vec<String> {
         ),
         (
             "Lima",
-            "`limactl start ./lima.yaml`: Debian 12, whose 6.1 kernel the debian-6.1 lanes prove",
+            "`limactl start --name=learning-ebpf lima.yaml`: Debian 12 (its cloud kernel, 6.1, has the options of the kernel the debian-6.1 lanes prove)",
             "debian-6.1,debian-6.1-arm64".to_string(),
         ),
         (
             "Vagrant",
-            "`cd vagrant && vagrant up`: Debian 12, whose 6.1 kernel the debian-6.1 lane proves",
-            "debian-6.1".to_string(),
+            "`cd vagrant && vagrant up` (on arm64: `vagrant up bookworm-bento`): Debian 12, whose 6.1 kernel the debian-6.1 lanes prove",
+            "debian-6.1,debian-6.1-arm64".to_string(),
         ),
     ]
     .into_iter()
