@@ -32,6 +32,12 @@ fn try_skeletons(include_dirs: &[PathBuf]) -> Result<(), String> {
         "cargo:rerun-if-changed={}",
         package.include.join("vmlinux.h").display()
     );
+    // Tests whose expectations depend on the compiler's code (the verifier's counts of
+    // instructions) read which clang that was.
+    println!(
+        "cargo:rustc-env={CLANG_VERSION_VAR}={}",
+        package.clang.version
+    );
     let mut clang_args = package.clang_args();
     for dir in include_dirs {
         println!("cargo:rerun-if-changed={}", dir.display());
@@ -63,7 +69,7 @@ fn try_skeletons(include_dirs: &[PathBuf]) -> Result<(), String> {
         let object = CompiledObject {
             object: format!("{name}.bpf.o"),
             source: path.clone(),
-            clang: package.clang.clone(),
+            clang: package.clang.path.clone(),
             args: clang_args.clone(),
         };
         object
@@ -107,7 +113,7 @@ fn try_variants(file: &str, variants: &[&str]) -> Result<(), String> {
         let object = CompiledObject {
             object: format!("{stem}.{name}.bpf.o"),
             source: package.bpf_dir.join(file),
-            clang: package.clang.clone(),
+            clang: package.clang.path.clone(),
             args,
         };
         object
@@ -145,6 +151,10 @@ impl CompileError {
 fn error(message: impl std::fmt::Display) -> String {
     format!("error: {message}")
 }
+
+/// The variable, set at compile time for the package's crates, that holds the major version of
+/// the clang that compiled its eBPF programs.
+pub const CLANG_VERSION_VAR: &str = "LEARNING_EBPF_CLANG_VERSION";
 
 /// The file in `OUT_DIR` that lists every object the build compiled, one `CompiledObject` a
 /// line, so that `cargo xtask mutants` can compile a mutated source exactly the same way.
@@ -273,7 +283,7 @@ struct Package {
     bpf_dir: PathBuf,
     out_dir: PathBuf,
     include: PathBuf,
-    clang: PathBuf,
+    clang: crate::clang::Clang,
 }
 
 impl Package {
@@ -286,7 +296,7 @@ impl Package {
             bpf_dir: manifest_dir.join("src/bpf"),
             out_dir: PathBuf::from(var("OUT_DIR")?),
             include: vmlinux_dir(&manifest_dir, &arch)?,
-            clang: find_clang()?,
+            clang: crate::clang::find()?,
         })
     }
 
@@ -319,11 +329,6 @@ fn compiler_diagnostics(chain: &[String]) -> Option<&str> {
         [.., command, stderr] if command.starts_with("command `") => Some(stderr),
         _ => None,
     }
-}
-
-/// `CLANG` wins; otherwise the newest clang on PATH (see `crate::clang` for the minimum).
-fn find_clang() -> Result<PathBuf, String> {
-    crate::clang::find().map(|clang| clang.path)
 }
 
 /// The `vmlinux.h` for the target architecture, kept in the repository's `vmlinux/<arch>/`: the
@@ -404,7 +409,7 @@ mod tests {
         let error = libbpf_cargo::SkeletonBuilder::new()
             .source(&source)
             .obj(dir.join("broken.bpf.o"))
-            .clang(find_clang().unwrap())
+            .clang(crate::clang::find().unwrap().path)
             .build()
             .unwrap_err();
         std::fs::remove_dir_all(&dir).unwrap();

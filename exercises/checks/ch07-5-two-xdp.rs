@@ -46,7 +46,7 @@ fn the_second_xdp_program_is_refused_and_the_first_stays() {
     let node = lab.node("node");
     let dir = std::env::temp_dir().join(format!("ch07-5-two-xdp-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("xdp.bpf.o"), chapter07::ip_link::OBJECT).expect("writing xdp.bpf.o");
+    std::fs::write(dir.join("xdp.bpf.o"), chapter07::ip_link::object()).expect("writing xdp.bpf.o");
     let outcome = check(node, &dir);
     let _ = std::fs::remove_dir_all(&dir);
     if let Err((expected, got)) = outcome {
