@@ -46,7 +46,8 @@ if [ ! -x "$home/.cargo/bin/rustup" ]; then
 fi
 cd "$repo"
 # With no name, rustup installs the toolchain that rust-toolchain.toml names.
-as_user rustup toolchain install
+# (rustup before 1.28 wants a name here, but installs that toolchain on `rustup show`.)
+as_user rustup toolchain install 2>/dev/null || as_user rustup show >/dev/null
 as_user cargo build --quiet --package xtask
 # `cargo xtask setup`, run as root because it installs packages; built above as USER.
 "$repo/target/debug/xtask" setup

@@ -39,6 +39,34 @@ pub fn without_numbers(text: &str) -> String {
     out
 }
 
+/// For a build with another clang than the snapshots': requires `verdicts` to be this
+/// kernel's recorded ones in `dir` with every number left out, and says so on stderr.
+pub fn assert_recorded_but_for_numbers(
+    dir: &Path,
+    kernel: &str,
+    clang: &str,
+    verdicts: &[Verdict],
+) {
+    let file = dir.join(format!(
+        "verifier__hello_verifier__{}.snap",
+        snapshot_name(kernel)
+    ));
+    let recorded = std::fs::read_to_string(&file).unwrap_or_else(|e| {
+        panic!(
+            "no snapshot of this kernel's verdicts to compare with ({}): {e}",
+            file.display()
+        )
+    });
+    eprintln!(
+        "verifier on {kernel}: compiled with clang {clang}, the snapshot's programs with clang \
+         {SNAPSHOT_CLANG}: comparing verdicts and messages, not their numbers"
+    );
+    assert_eq!(
+        without_numbers(&snapshot_text(verdicts)),
+        without_numbers(&snapshot_text(&parse_snapshot(&recorded)))
+    );
+}
+
 /// The row of the program as the book leaves it.
 pub const UNBROKEN: &str = "unbroken";
 

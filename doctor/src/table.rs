@@ -156,7 +156,7 @@ fn render_routes(
         };
         let series = distinct(chosen.iter().map(|c| series(&c.release)).collect());
         let releases = distinct(chosen.iter().map(|c| c.release.clone()).collect());
-        let kernels = format!("{series} (proven on {releases})");
+        let kernels = format!("{series} (measured on {releases})");
         let arches = distinct(chosen.iter().map(|c| c.arch.clone()).collect());
         let summaries: Vec<(String, String)> = chosen
             .iter()

@@ -269,14 +269,6 @@ pub struct Mutant {
     pub to: &'static str,
 }
 
-impl Mutant {
-    /// The mutated program: `source` with `from` replaced by `to`.
-    pub fn apply(&self, source: &str) -> Result<String, String> {
-        replace_once(source, self.from, self.to)
-            .map_err(|e| format!("mutant {} of {}: {e}", self.name, self.file))
-    }
-}
-
 /// `text` with `from` replaced by `to`. The text to replace must occur exactly once, so that a
 /// mutant cannot silently stop applying.
 pub fn replace_once(text: &str, from: &str, to: &str) -> Result<String, String> {

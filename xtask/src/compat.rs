@@ -47,12 +47,12 @@ fn routes() -> Vec<String> {
         ),
         (
             "Lima",
-            "`limactl start --name=learning-ebpf lima.yaml`: Debian 12 (its cloud kernel, 6.1, has the options of the kernel the debian-6.1 lanes prove)",
+            "`limactl start --name=learning-ebpf lima.yaml`: Debian 12, whose cloud kernel 6.1 has the options of the debian-6.1 lanes' kernel; the VM was not booted here, so its cells are those lanes'",
             "debian-6.1,debian-6.1-arm64".to_string(),
         ),
         (
             "Vagrant",
-            "`cd vagrant && vagrant up` (on arm64: `vagrant up bookworm-bento`): Debian 12, whose 6.1 kernel the debian-6.1 lanes prove",
+            "`cd vagrant && vagrant up` (on arm64: `vagrant up bookworm-bento`): Debian 12 and its 6.1 kernel; the VM was not booted here, so its cells are the debian-6.1 lanes'",
             "debian-6.1,debian-6.1-arm64".to_string(),
         ),
     ]

@@ -24,7 +24,7 @@ pub enum Verdict {
 
 /// What building a package's tests made: its build script's `OUT_DIR`, where the build lists
 /// the objects it compiled and how, and its test executables.
-struct Built {
+pub struct Built {
     out_dir: PathBuf,
     tests: Vec<TestTarget>,
 }
@@ -100,8 +100,9 @@ fn package_name(id: &str) -> &str {
 /// Compiles `mutant` of `package` (in `workspace`) into `dir`: every object the build made from
 /// the mutated file, under the object's own name (see `ebpf_support::build::compile_mutant`,
 /// which the program compile-mutant runs for xtask).
-pub fn compile(workspace: &Path, package: &str, mutant: &Mutant, dir: &Path) -> Result<()> {
-    let out_dir = build(workspace, package)?.out_dir;
+/// Returns what building the package's tests made.
+pub fn compile(workspace: &Path, package: &str, mutant: &Mutant, dir: &Path) -> Result<Built> {
+    let built = build(workspace, package)?;
     let _ = std::fs::remove_dir_all(dir);
     let output = crate::workspace::cargo()
         .current_dir(crate::workspace::root())
@@ -114,7 +115,7 @@ pub fn compile(workspace: &Path, package: &str, mutant: &Mutant, dir: &Path) -> 
             "build",
         ])
         .args(["--bin", "compile-mutant", "--"])
-        .arg(&out_dir)
+        .arg(&built.out_dir)
         .args([mutant.file, mutant.from, mutant.to])
         .arg(dir)
         .output()
@@ -126,7 +127,7 @@ pub fn compile(workspace: &Path, package: &str, mutant: &Mutant, dir: &Path) -> 
             String::from_utf8_lossy(&output.stderr).trim()
         );
     }
-    Ok(())
+    Ok(built)
 }
 
 /// The environment that makes `package`'s programs load the objects in `dir`.
@@ -142,16 +143,16 @@ pub fn environment(package: &str, dir: &Path) -> [(&'static str, String); 2] {
 pub fn run(example: &Example, mutant: &Mutant) -> Result<Verdict> {
     let root = crate::workspace::root();
     let dir = root.join("target/mutants").join(example.package);
-    compile(&root, example.package, mutant, &dir)?;
-    let verdict = run_tests(&root, example, &dir);
+    let built = compile(&root, example.package, mutant, &dir)?;
+    let verdict = run_tests(&root, example, &built.tests, &dir);
     let _ = std::fs::remove_dir_all(&dir);
     verdict
 }
 
-fn run_tests(root: &Path, example: &Example, dir: &Path) -> Result<Verdict> {
+fn run_tests(root: &Path, example: &Example, tests: &[TestTarget], dir: &Path) -> Result<Verdict> {
     let prefix = example.test_prefix();
     let mut passed = 0;
-    for target in build(root, example.package)?.tests {
+    for target in tests {
         let listing = std::process::Command::new(&target.executable)
             .args([prefix.as_str(), "--list", "--format=terse"])
             .output()

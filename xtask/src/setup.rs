@@ -70,8 +70,10 @@ const PACKAGES: &[Package] = &[
                 min: clang::MIN_VERSION,
             },
         ],
-        why: "llvm-objdump, to read eBPF object files",
-        optional_for: Some("chapter 3's reading of hello.bpf.o with llvm-objdump"),
+        why: "llvm-objdump (llvm-objdump-N), to read eBPF object files by hand",
+        optional_for: Some(
+            "reading hello.bpf.o by hand with llvm-objdump, as chapter 3's README shows",
+        ),
     },
     Package {
         choices: &[Choice::Exact("libelf-dev")],
@@ -409,6 +411,27 @@ fn install_mdbook() -> Result<()> {
         MDBOOK_VERSION,
     ]))
 }
+
+/// What a foreign-architecture kernel lane's guest needs to run the tools the tests use (bpftool and strace
+/// to compare with, iproute2's ip and tc, openssl for chapter 8's TLS): their packages and the
+/// shared libraries they link to. They are downloaded and unpacked for the guest
+/// (lanes/package.rs), never installed on this machine.
+pub const LANE_GUEST_PACKAGES: &[&str] = &[
+    "bpftool",
+    "strace",
+    "iproute2",
+    "openssl",
+    "libssl3",
+    "libbpf1",
+    "libbsd0",
+    "libmd0",
+    "libmnl0",
+    "libxtables12",
+    "libc6",
+    "libcap2",
+    "libelf1",
+    "zlib1g",
+];
 
 /// What booting a lane needs on the host: QEMU for the lane's architecture and a static
 /// busybox; for arm64 also the cross toolchain and arm64 libraries to build the tests with.

@@ -284,37 +284,17 @@ pub(super) fn busybox(arch: Arch) -> Result<PathBuf> {
     Ok(binary)
 }
 
-/// What a foreign-architecture guest needs to run the tools the tests use (bpftool and strace
-/// to compare with, iproute2's ip and tc, openssl for chapter 8's TLS): their packages and the
-/// shared libraries they link to.
-const FOREIGN_TOOLS: &[&str] = &[
-    "bpftool",
-    "strace",
-    "iproute2",
-    "openssl",
-    "libssl3",
-    "libbpf1",
-    "libbsd0",
-    "libmd0",
-    "libmnl0",
-    "libxtables12",
-    "libc6",
-    "libcap2",
-    "libelf1",
-    "zlib1g",
-];
-
 /// bpftool and strace for `arch` with their libraries, unpacked into one folder that the guest
 /// copies over its root.
 pub(super) fn foreign_tools(arch: Arch) -> Result<PathBuf> {
     let dir = cache_dir().join(format!("tools-{}", arch.debian()));
     // The marker holds the package list, so that a longer list unpacks again.
     let complete = dir.join(".complete");
-    let wanted = FOREIGN_TOOLS.join(" ");
+    let wanted = crate::setup::LANE_GUEST_PACKAGES.join(" ");
     if fs::read_to_string(&complete).ok().as_deref() != Some(wanted.as_str()) {
         let _ = fs::remove_dir_all(&dir);
         let apt = Apt::for_suite(Suite::Host)?;
-        for package in FOREIGN_TOOLS {
+        for package in crate::setup::LANE_GUEST_PACKAGES {
             unpack_package(&apt, package, arch, &dir)?;
         }
         fs::write(&complete, &wanted)?;
