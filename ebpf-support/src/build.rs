@@ -96,6 +96,33 @@ pub fn variants(file: &str, variants: &[&str]) {
     }
 }
 
+/// Call from `build.rs`: compiles another package's eBPF source (`../chapter02/src/bpf/x.bpf.c`)
+/// with the arguments that package's own build uses, into `OUT_DIR/x.bpf.o` (dashes kept), and
+/// returns the object's path. The benchmarks load it from C, beside the Rust example that
+/// embeds the same object.
+pub fn object_of(source: &Path) -> PathBuf {
+    let compiled = Package::from_env().map_err(error).and_then(|mut package| {
+        package.bpf_dir = source
+            .parent()
+            .ok_or_else(|| error(format!("{} has no folder", source.display())))?
+            .to_path_buf();
+        let file = source.file_name().unwrap_or_default().to_string_lossy();
+        let path = package.out_dir.join(file.replace(".bpf.c", ".bpf.o"));
+        println!("cargo:rerun-if-changed={}", source.display());
+        let object = CompiledObject {
+            object: path.display().to_string(),
+            source: source.to_path_buf(),
+            clang: package.clang.path.clone(),
+            args: package.clang_args(),
+        };
+        object
+            .compile(source, &path)
+            .map_err(CompileError::report)?;
+        Ok(path)
+    });
+    compiled.unwrap_or_else(|report| stop(&report))
+}
+
 /// The preprocessor symbol of a variant: `missing-null-check` is `BREAK_MISSING_NULL_CHECK`.
 pub fn variant_define(name: &str) -> String {
     format!("BREAK_{}", name.to_uppercase().replace('-', "_"))
