@@ -1,5 +1,6 @@
 //! `cargo xtask`: everything in this workspace that is not an example.
 
+mod bench;
 mod book;
 mod compat;
 mod cpio;
@@ -45,7 +46,7 @@ enum Task {
         args: Vec<String>,
     },
     /// The whole test suite: set-up, format, clippy, every test on this kernel, the exercise
-    /// proofs, the book, then every chapter's tests again in each kernel lane.
+    /// proofs, the book, the benchmarks (quick), then every chapter's tests again in each kernel lane.
     Test {
         /// Run only the tests of this kernel lane (see `cargo xtask vm list`); repeat it for
         /// more than one.
@@ -97,6 +98,16 @@ enum Task {
     /// Check lima.yaml, vagrant/Vagrantfile and the GitHub workflows with their own tools, and
     /// that only the set-up code names packages (a phase of `cargo xtask test`).
     Environments,
+    /// The book's performance claims measured on this machine, each as a ratio to a baseline
+    /// run alongside (tables in target/bench/).
+    Bench {
+        /// Fewer and shorter rounds: all five cases in under two minutes (what the test run does).
+        #[arg(long)]
+        quick: bool,
+        /// Only this case: load, buffers, counters, xdp or rules; repeat it for more.
+        #[arg(long = "case", value_name = "CASE")]
+        cases: Vec<String>,
+    },
     /// Kernel lanes: stock Debian kernels booted in QEMU, where the tests run too.
     #[command(subcommand)]
     Vm(Vm),
@@ -160,6 +171,7 @@ fn main() -> ExitCode {
         }),
         Task::Compat { redraw } => compat::write(redraw),
         Task::Environments => environments::run(),
+        Task::Bench { quick, cases } => bench::command(&bench::Options { quick, cases }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

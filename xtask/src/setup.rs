@@ -129,6 +129,11 @@ const PACKAGES: &[Package] = &[
         why: "`dot` draws control-flow graphs",
         optional_for: Some("chapter 6's hello-verifier --cfg drawing and the book's lab pictures"),
     },
+    Package {
+        choices: &[Choice::Exact("iptables")],
+        why: "the benchmarks drop packets with iptables rules beside XDP and an eBPF allow-list",
+        optional_for: None,
+    },
 ];
 
 /// Package names, as apt offers them or as dpkg has them installed, on a machine whose kernel

@@ -31,6 +31,7 @@ const DEBIAN_11: &[&str] = &[
     "openssl",
     "libssl1.1",
     "graphviz",
+    "iptables",
 ];
 
 /// Debian 12 (bookworm): this machine's apt (bookworm, bookworm-updates, bookworm-security),
@@ -60,6 +61,7 @@ const DEBIAN_12: &[&str] = &[
     "openssl",
     "libssl3",
     "graphviz",
+    "iptables",
 ];
 
 /// Debian 13 (trixie): as for Debian 11, from trixie's lists. libssl3 is only a name that
@@ -85,6 +87,7 @@ const DEBIAN_13: &[&str] = &[
     "openssl",
     "libssl3t64",
     "graphviz",
+    "iptables",
 ];
 
 /// Ubuntu 22.04 (jammy), from packages.ubuntu.com: clang is clang-14 (llvm-defaults 14),
@@ -108,6 +111,7 @@ const UBUNTU_22_04: &[&str] = &[
     "openssl",
     "libssl3",
     "graphviz",
+    "iptables",
 ];
 const UBUNTU_22_04_KERNEL: &str = "5.15.0-91-generic";
 
@@ -133,6 +137,7 @@ const UBUNTU_24_04: &[&str] = &[
     "openssl",
     "libssl3t64",
     "graphviz",
+    "iptables",
 ];
 const UBUNTU_24_04_KERNEL: &str = "6.8.0-31-generic";
 
@@ -166,6 +171,7 @@ const EVERYWHERE: &[&str] = &[
     "iproute2",
     "openssl",
     "graphviz",
+    "iptables",
 ];
 
 fn assert_installs(offered: &[&str], kernel: &str, specific: &[&str]) {

@@ -373,6 +373,9 @@ fn host_phases(tally: &mut Tally) -> Option<HostRun> {
         }
     });
     tally.phase("book", |tally| tally.step("book", crate::book::build()));
+    tally.phase("benchmarks, quick", |tally| {
+        tally.step("benchmarks, quick", crate::bench::quick_check())
+    });
     tally.phase("reader environments", |tally| {
         crate::environments::check(|name, result| tally.step(name, result))
     });

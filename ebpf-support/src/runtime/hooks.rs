@@ -70,11 +70,11 @@ pub fn choose_hook(
                 bail!("{}", reasons.join("; "));
             };
             if hook != example.hook {
-                eprintln!(
+                super::cli::say(&format!(
                     "{}: {}; using the {hook} instead",
                     super::cli::program_name(),
                     reasons[0]
-                );
+                ));
             }
             hook
         }

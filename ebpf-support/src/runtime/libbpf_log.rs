@@ -17,7 +17,6 @@ fn capture(level: PrintLevel, message: String) {
         eprint!("{message}");
     } else {
         let mut captured = CAPTURED.lock().unwrap_or_else(|e| e.into_inner());
-        // Debug lines are kept (up to a point) until `load` knows whether to show them.
         if !matches!(level, PrintLevel::Debug) || captured.len() < 10_000 {
             captured.push(message);
         }
@@ -25,8 +24,12 @@ fn capture(level: PrintLevel, message: String) {
 }
 
 /// Routes libbpf's log through `capture`. Called by `ebpf_support::main` before anything loads.
+///
+/// Only warnings and notes: the verifier's log and libbpf's reasons for a failed load are
+/// warnings. libbpf's debug lines (hundreds per load) are left unformatted unless `--verbose`
+/// asks for them; formatting them all cost the examples a third of their start-up.
 pub(crate) fn install() {
-    libbpf_rs::set_print(Some((PrintLevel::Debug, capture)));
+    libbpf_rs::set_print(Some((PrintLevel::Info, capture)));
 }
 
 /// The verifier's explanation of a rejected program, printed after the one-line error.
@@ -77,6 +80,7 @@ pub(crate) fn show_everything() {
     let earlier = std::mem::take(&mut *CAPTURED.lock().unwrap_or_else(|e| e.into_inner()));
     earlier.iter().for_each(|line| eprint!("{line}"));
     VERBOSE.store(true, Ordering::Relaxed);
+    libbpf_rs::set_print(Some((PrintLevel::Debug, capture)));
 }
 
 fn describe_load_failure(error: &libbpf_rs::Error, captured: &[String]) -> LoadError {

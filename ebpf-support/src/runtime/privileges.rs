@@ -40,12 +40,36 @@ pub fn require(kind: Privilege) -> Result<()> {
     )
 }
 
+/// capget(2)'s header and one 32-bit half of the sets (`<linux/capability.h>`).
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+/// The effective set, read with capget(2): one syscall, where /proc/self/status costs an open,
+/// eight reads and the kernel's formatting of the whole status.
 pub(crate) fn effective_capabilities() -> Result<u64> {
-    let status = std::fs::read_to_string("/proc/self/status")?;
-    let hex = status
-        .lines()
-        .find_map(|line| line.strip_prefix("CapEff:"))
-        .map(str::trim)
-        .ok_or_else(|| anyhow::anyhow!("cannot read CapEff from /proc/self/status"))?;
-    Ok(u64::from_str_radix(hex, 16)?)
+    let mut header = CapHeader {
+        version: 0x2008_0522, // _LINUX_CAPABILITY_VERSION_3: two halves
+        pid: 0,
+    };
+    let mut data = [CapData::default(); 2];
+    // SAFETY: with a version-3 header the kernel writes two CapData.
+    let rc = unsafe { libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) };
+    if rc != 0 {
+        bail!(
+            "cannot read this process's capabilities: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+    Ok((u64::from(data[1].effective) << 32) | u64::from(data[0].effective))
 }
