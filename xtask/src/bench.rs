@@ -191,6 +191,55 @@ fn loaded_programs() -> Result<usize> {
     }
 }
 
+/// `cargo xtask bench --build-times`: a clean clone of this checkout's last commit built from
+/// nothing, then one example rebuilt after an edit of its Rust source and after an edit of its
+/// eBPF source. The crates are fetched first, untimed: a reader downloads them once.
+pub fn build_times() -> Result<()> {
+    crate::setup::run(crate::setup::Needs::default())?;
+    let dir = root().join("target/build-times");
+    let _ = std::fs::remove_dir_all(&dir);
+    let checkout = dir.join("checkout");
+    run_status(
+        std::process::Command::new("git")
+            .args(["clone", "--quiet", "--local"])
+            .arg(root())
+            .arg(&checkout),
+    )?;
+    let build = |what: &str, args: &[&str]| -> Result<f64> {
+        let started = std::time::Instant::now();
+        run_status(
+            cargo()
+                .current_dir(&checkout)
+                .env("CARGO_TARGET_DIR", dir.join("target"))
+                .args(args),
+        )?;
+        let took = started.elapsed().as_secs_f64();
+        println!("{what}: {took:.1} s");
+        Ok(took)
+    };
+    let touch = |file: &str| -> Result<()> {
+        let path = checkout.join(file);
+        let text = std::fs::read_to_string(&path)?;
+        std::fs::write(&path, format!("{text}\n")).with_context(|| format!("editing {file}"))
+    };
+    run_status(cargo().current_dir(&checkout).args(["fetch", "--quiet"]))?;
+    let cold = build(
+        "cold build of the workspace (cargo build --workspace --bins)",
+        &["build", "--quiet", "--workspace", "--bins"],
+    )?;
+    let example = ["build", "--quiet", "-p", "chapter02", "--bin", "hello"];
+    touch("chapter02/src/bin/hello.rs")?;
+    let rust = build("rebuild of hello after an edit of hello.rs", &example)?;
+    touch("chapter02/src/bpf/hello.bpf.c")?;
+    let bpf = build("rebuild of hello after an edit of hello.bpf.c", &example)?;
+    println!(
+        "ratios to the cold build: {:.3} (Rust edit), {:.3} (eBPF edit)",
+        rust / cold,
+        bpf / cold
+    );
+    std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -107,6 +107,10 @@ enum Task {
         /// Only this case: load, buffers, counters, xdp or rules; repeat it for more.
         #[arg(long = "case", value_name = "CASE")]
         cases: Vec<String>,
+        /// Instead of the cases: time a cold build of a clean clone, and the rebuild of one
+        /// example after an edit (what the README records).
+        #[arg(long, conflicts_with_all = ["quick", "cases"])]
+        build_times: bool,
     },
     /// Kernel lanes: stock Debian kernels booted in QEMU, where the tests run too.
     #[command(subcommand)]
@@ -171,7 +175,10 @@ fn main() -> ExitCode {
         }),
         Task::Compat { redraw } => compat::write(redraw),
         Task::Environments => environments::run(),
-        Task::Bench { quick, cases } => bench::command(&bench::Options { quick, cases }),
+        Task::Bench {
+            build_times: true, ..
+        } => bench::build_times(),
+        Task::Bench { quick, cases, .. } => bench::command(&bench::Options { quick, cases }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -12,14 +12,14 @@ static VERBOSE: AtomicBool = AtomicBool::new(false);
 static CAPTURED: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 /// libbpf's messages already start with "libbpf: ".
-fn capture(level: PrintLevel, message: String) {
+fn capture(_level: PrintLevel, message: String) {
     if VERBOSE.load(Ordering::Relaxed) {
         eprint!("{message}");
     } else {
-        let mut captured = CAPTURED.lock().unwrap_or_else(|e| e.into_inner());
-        if !matches!(level, PrintLevel::Debug) || captured.len() < 10_000 {
-            captured.push(message);
-        }
+        CAPTURED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(message);
     }
 }
 
