@@ -37,6 +37,8 @@ fn compile_c(source: &Path, include: &Path, lib_dir: &Path, output: &Path) {
         .arg(output)
         .arg(source)
         .arg(format!("-I{}", include.display()))
+        // Only what a program uses is linked (the empty one links no libelf).
+        .args(["-Wl,--as-needed"])
         .arg(lib_dir.join("libbpf.a"))
         .args(["-lelf", "-lz"])
         .status();
