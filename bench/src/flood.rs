@@ -22,6 +22,10 @@ use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 ebpf_support::skeleton!(packet_drop);
 pub use packet_drop::PacketDropSkel;
 
+/// The flood's source address: node `a` of the pair.
+pub const SENDER: std::net::Ipv4Addr = ebpf_support::lab::PAIR.nodes[0].ip;
+/// The flood's destination: node `b`.
+pub const RECEIVER: std::net::Ipv4Addr = ebpf_support::lab::PAIR.nodes[1].ip;
 /// Where the flood goes in `b`: a socket that is bound there and never reads.
 const PORT: u16 = 9000;
 /// Messages per `sendmmsg` call.
@@ -235,6 +239,44 @@ fn dies_with_us(command: &mut Command) {
             Ok(())
         });
     }
+}
+
+/// An Ethernet frame carrying an IPv4 UDP datagram of `payload` bytes, from a to b.
+pub fn udp_frame(payload: usize) -> Vec<u8> {
+    let ip_len = (20 + 8 + payload) as u16;
+    let mut frame = Vec::with_capacity(14 + ip_len as usize);
+    frame.extend_from_slice(&ebpf_support::lab::mac_for(RECEIVER));
+    frame.extend_from_slice(&ebpf_support::lab::mac_for(SENDER));
+    frame.extend_from_slice(&0x0800u16.to_be_bytes());
+    let mut ip = [0u8; 20];
+    ip[0] = 0x45;
+    ip[2..4].copy_from_slice(&ip_len.to_be_bytes());
+    ip[8] = 64; // TTL
+    ip[9] = 17; // UDP
+    ip[12..16].copy_from_slice(&SENDER.octets());
+    ip[16..20].copy_from_slice(&RECEIVER.octets());
+    let checksum = ebpf_support::lab::internet_checksum(&ip);
+    ip[10..12].copy_from_slice(&checksum.to_be_bytes());
+    frame.extend_from_slice(&ip);
+    frame.extend_from_slice(&40000u16.to_be_bytes());
+    frame.extend_from_slice(&PORT.to_be_bytes());
+    frame.extend_from_slice(&(8 + payload as u16).to_be_bytes());
+    frame.extend_from_slice(&[0, 0]); // no UDP checksum
+    frame.resize(frame.len() + payload, 0x5a);
+    frame
+}
+
+/// Nanoseconds per run of `program` on `frame`, as BPF_PROG_TEST_RUN timed `repeat` runs.
+pub fn test_run(program: &libbpf_rs::ProgramMut, frame: &[u8], repeat: u32) -> Result<f64> {
+    let input = libbpf_rs::ProgramInput {
+        data_in: Some(frame),
+        repeat,
+        ..Default::default()
+    };
+    let output = program
+        .test_run(input)
+        .with_context(|| format!("BPF_PROG_TEST_RUN of {}", program.name().to_string_lossy()))?;
+    Ok(output.duration.as_secs_f64() * 1e9)
 }
 
 /// What one flood measured.

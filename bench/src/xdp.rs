@@ -68,9 +68,9 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<CaseResult> {
         "BPF_PROG_TEST_RUN, {rounds} × {repeat} runs per frame size"
     ));
     let [small, large] = PAYLOADS.map(|payload| -> Result<Vec<f64>> {
-        let frame = udp_frame(payload);
+        let frame = flood::udp_frame(payload);
         (0..rounds)
-            .map(|_| test_run(&skel, &frame, repeat))
+            .map(|_| flood::test_run(&skel.progs.xdp_drop, &frame, repeat))
             .collect()
     });
     let test_runs = [small?, large?];
@@ -183,44 +183,6 @@ fn xdp_drops(skel: &PacketDropSkel) -> Result<u64> {
         .iter()
         .map(|bytes| u64::from_ne_bytes(bytes[..8].try_into().unwrap()))
         .sum())
-}
-
-/// An Ethernet frame carrying an IPv4 UDP datagram of `payload` bytes, from a to b.
-fn udp_frame(payload: usize) -> Vec<u8> {
-    let ip_len = (20 + 8 + payload) as u16;
-    let mut frame = Vec::with_capacity(14 + ip_len as usize);
-    frame.extend_from_slice(&ebpf_support::lab::mac_for([10, 0, 0, 2].into()));
-    frame.extend_from_slice(&ebpf_support::lab::mac_for([10, 0, 0, 1].into()));
-    frame.extend_from_slice(&0x0800u16.to_be_bytes());
-    let mut ip = [0u8; 20];
-    ip[0] = 0x45;
-    ip[2..4].copy_from_slice(&ip_len.to_be_bytes());
-    ip[8] = 64; // TTL
-    ip[9] = 17; // UDP
-    ip[12..16].copy_from_slice(&[10, 0, 0, 1]);
-    ip[16..20].copy_from_slice(&[10, 0, 0, 2]);
-    let checksum = ebpf_support::lab::internet_checksum(&ip);
-    ip[10..12].copy_from_slice(&checksum.to_be_bytes());
-    frame.extend_from_slice(&ip);
-    frame.extend_from_slice(&40000u16.to_be_bytes());
-    frame.extend_from_slice(&9000u16.to_be_bytes());
-    frame.extend_from_slice(&(8 + payload as u16).to_be_bytes());
-    frame.extend_from_slice(&[0, 0]); // no UDP checksum
-    frame.resize(frame.len() + payload, 0x5a);
-    frame
-}
-
-/// Nanoseconds per run of the XDP program on `frame`, as BPF_PROG_TEST_RUN timed `repeat` runs.
-fn test_run(skel: &PacketDropSkel, frame: &[u8], repeat: u32) -> Result<f64> {
-    let mut input = libbpf_rs::ProgramInput::default();
-    input.data_in = Some(frame);
-    input.repeat = repeat;
-    let output = skel
-        .progs
-        .xdp_drop
-        .test_run(input)
-        .context("BPF_PROG_TEST_RUN of xdp_drop")?;
-    Ok(output.duration.as_secs_f64() * 1e9)
 }
 
 fn drops_table(samples: &[Samples]) -> Table {
