@@ -84,8 +84,10 @@ impl Flood {
         let (seconds, cpu_seconds) = self.send_for(payload, duration)?;
         // Let a packet that is still queued inside b reach its end.
         std::thread::sleep(Duration::from_millis(10));
-        let packets = count(self)?.saturating_sub(before) as f64;
+        let counted = count(self)?.saturating_sub(before);
+        let packets = counted as f64;
         Ok(Rate {
+            packets: counted,
             per_second: packets / seconds,
             cpu_nanos: if packets > 0.0 {
                 cpu_seconds * 1e9 / packets
@@ -282,6 +284,8 @@ pub fn test_run(program: &libbpf_rs::ProgramMut, frame: &[u8], repeat: u32) -> R
 /// What one flood measured.
 #[derive(Clone, Copy, Debug)]
 pub struct Rate {
+    /// Packets counted.
+    pub packets: u64,
     /// Packets per second (by the clock) that reached the point counted.
     pub per_second: f64,
     /// The sending thread's CPU time per packet counted. The thread also runs the receive side

@@ -5,8 +5,9 @@
 //! Beside it, the XDP program's own cost, from BPF_PROG_TEST_RUN and from the kernel's run-time
 //! statistics.
 
+use std::collections::BTreeMap;
 use std::mem::MaybeUninit;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -51,15 +52,20 @@ struct Samples {
     rates: [Vec<flood::Rate>; 2],
     /// The XDP program's nanoseconds per run, as the kernel counted them (XDP rows only).
     program: Vec<f64>,
+    /// skbs that b's kernel released with consume_skb, per packet dropped.
+    consumed: Vec<f64>,
+    /// How many of those each kernel function released, over all rounds.
+    released_in: BTreeMap<String, u64>,
 }
 
 pub fn run(settings: &Settings, progress: &Progress) -> Result<CaseResult> {
     let rounds = settings.pick(11, 5);
     let duration = Duration::from_secs_f64(settings.pick(0.5, 0.15));
     let mut object = MaybeUninit::uninit();
-    let skel = flood::load(&mut object)?;
+    let mut skel = flood::load(&mut object)?;
     // Fail on a missing iptables before the first round, not in the middle.
     Flood::new()?.iptables("iptables", &["--version"], "")?;
+    let kernel_symbols = KernelSymbols::read()?;
 
     // The program alone first, while run-time statistics are off (they add two clock reads
     // to every run).
@@ -78,35 +84,29 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<CaseResult> {
     let mut samples: Vec<Samples> = DROPPERS.iter().map(|_| Samples::default()).collect();
     for round in 1..=rounds {
         progress.say(format!(
-            "round {round}/{rounds}: {} s per dropper and payload size",
+            "round {round}/{rounds}: {} s per dropper and payload size, then one short flood each with the kernel's counters on",
             duration.as_secs_f64()
         ));
         for ((dropper, _), samples) in DROPPERS.iter().zip(&mut samples) {
             measure(&skel, *dropper, duration, round % 2 == 0, samples)
+                .and_then(|()| observe(&mut skel, *dropper, duration / 2, &kernel_symbols, samples))
                 .with_context(|| format!("round {round}"))?;
-            if matches!(dropper, Dropper::XdpNative | Dropper::XdpGeneric) {
-                let nanos = program_cost(&skel, *dropper, duration)?;
-                samples.program.extend(nanos);
-            }
         }
     }
     Ok(CaseResult {
-        tables: vec![drops_table(&samples), program_table(&samples, test_runs)],
+        tables: vec![
+            drops_table(&samples),
+            program_table(&samples, test_runs),
+            copy_table(&samples),
+        ],
         targets: vec![],
     })
 }
 
-/// One round for one dropper: a fresh lab, the dropper set up in `b`, and a flood of each size.
-fn measure(
-    skel: &PacketDropSkel,
-    dropper: Dropper,
-    duration: Duration,
-    large_first: bool,
-    samples: &mut Samples,
-) -> Result<()> {
-    let flood = Flood::new()?;
+/// Sets `dropper` up in `b`; what it returns holds an XDP program attached.
+fn set_up(flood: &Flood, skel: &PacketDropSkel, dropper: Dropper) -> Result<Option<OwnedFd>> {
     let program = skel.progs.xdp_drop.as_fd();
-    let _link = match dropper {
+    Ok(match dropper {
         Dropper::XdpNative => {
             Some(flood.attach(program, libbpf_sys::BPF_XDP, libbpf_sys::XDP_FLAGS_DRV_MODE)?)
         }
@@ -119,7 +119,28 @@ fn measure(
             None
         }
         Dropper::Nothing => None,
-    };
+    })
+}
+
+/// The packets that reached `dropper`'s drop point so far.
+fn dropped(flood: &Flood, skel: &PacketDropSkel, dropper: Dropper) -> Result<u64> {
+    match dropper {
+        Dropper::Nothing => flood.udp_arrivals(),
+        Dropper::Iptables => iptables_drops(flood),
+        Dropper::XdpNative | Dropper::XdpGeneric => xdp_drops(skel),
+    }
+}
+
+/// One round for one dropper: a fresh lab, the dropper set up in `b`, and a flood of each size.
+fn measure(
+    skel: &PacketDropSkel,
+    dropper: Dropper,
+    duration: Duration,
+    large_first: bool,
+    samples: &mut Samples,
+) -> Result<()> {
+    let flood = Flood::new()?;
+    let _link = set_up(&flood, skel, dropper)?;
     flood.warm_up()?;
     let mut sizes: Vec<(&usize, &mut Vec<flood::Rate>)> =
         PAYLOADS.iter().zip(&mut samples.rates).collect();
@@ -127,34 +148,99 @@ fn measure(
         sizes.reverse();
     }
     for (payload, rates) in sizes {
-        let rate = match dropper {
-            Dropper::Nothing => flood.rate(*payload, duration, Flood::udp_arrivals)?,
-            Dropper::Iptables => flood.rate(*payload, duration, iptables_drops)?,
-            Dropper::XdpNative | Dropper::XdpGeneric => {
-                flood.rate(*payload, duration, |_| xdp_drops(skel))?
-            }
-        };
-        rates.push(rate);
+        rates.push(flood.rate(*payload, duration, |f| dropped(f, skel, dropper))?);
     }
     Ok(())
 }
 
-/// The XDP program's nanoseconds per run in the lab, as the kernel counts them while run-time
-/// statistics are on: one more flood of small datagrams, apart from the timed ones because
-/// the statistics add to the cost of every run.
-fn program_cost(skel: &PacketDropSkel, mode: Dropper, duration: Duration) -> Result<Option<f64>> {
+/// One more short flood of small datagrams with the kernel's counters on, apart from the timed
+/// ones because the counters add to every packet's cost: the XDP program's run-time statistics,
+/// and a tracepoint on consume_skb that counts, by kernel function, the skbs b releases after
+/// use. A packet that is copied leaves its original skb to be released that way.
+fn observe(
+    skel: &mut PacketDropSkel,
+    dropper: Dropper,
+    duration: Duration,
+    kernel_symbols: &KernelSymbols,
+    samples: &mut Samples,
+) -> Result<()> {
     let flood = Flood::new()?;
-    let program = skel.progs.xdp_drop.as_fd();
-    let flags = match mode {
-        Dropper::XdpGeneric => libbpf_sys::XDP_FLAGS_SKB_MODE,
-        _ => libbpf_sys::XDP_FLAGS_DRV_MODE,
-    };
-    let _link = flood.attach(program, libbpf_sys::BPF_XDP, flags)?;
+    let _link = set_up(&flood, skel, dropper)?;
     flood.warm_up()?;
+    skel.maps
+        .bss_data
+        .as_deref_mut()
+        .context("packet-drop.bpf.c has a .bss")?
+        .lab_netns = flood.b().netns.inode() as u32;
+    let consumed = &skel.maps.consumed;
+    for key in consumed.keys().collect::<Vec<_>>() {
+        consumed.delete(&key)?;
+    }
+    let _tracepoint = skel
+        .progs
+        .count_consumed
+        .attach()
+        .context("attaching to the tracepoint skb:consume_skb (tp_btf)")?;
     let _stats = RunTimeStats::enable()?;
+    let program = skel.progs.xdp_drop.as_fd();
     let before = RunStats::of(program)?;
-    flood.rate(PAYLOADS[0], duration / 2, |_| Ok(0))?;
-    Ok(RunStats::of(program)?.since(before).nanos_per_run())
+    let rate = flood.rate(PAYLOADS[0], duration, |f| dropped(f, skel, dropper))?;
+    if matches!(dropper, Dropper::XdpNative | Dropper::XdpGeneric) {
+        samples
+            .program
+            .extend(RunStats::of(program)?.since(before).nanos_per_run());
+    }
+    let mut total = 0;
+    for key in consumed.keys() {
+        let count = consumed.lookup(&key, MapFlags::ANY)?.map_or(0, |value| {
+            u64::from_ne_bytes(value[..8].try_into().unwrap())
+        });
+        let location = u64::from_ne_bytes(key[..8].try_into().unwrap());
+        *samples
+            .released_in
+            .entry(kernel_symbols.function(location))
+            .or_default() += count;
+        total += count;
+    }
+    if rate.packets > 0 {
+        samples.consumed.push(total as f64 / rate.packets as f64);
+    }
+    Ok(())
+}
+
+/// The kernel's functions by address, from /proc/kallsyms, to name where an skb was released.
+struct KernelSymbols {
+    /// (address, name) of the text symbols, sorted.
+    functions: Vec<(u64, String)>,
+}
+
+impl KernelSymbols {
+    fn read() -> Result<KernelSymbols> {
+        let text = std::fs::read_to_string("/proc/kallsyms").context("reading /proc/kallsyms")?;
+        let mut functions: Vec<(u64, String)> = text
+            .lines()
+            .filter_map(|line| {
+                let mut fields = line.split_whitespace();
+                let address = u64::from_str_radix(fields.next()?, 16).ok()?;
+                let kind = fields.next()?;
+                let name = fields.next()?;
+                (address != 0 && matches!(kind, "t" | "T")).then(|| (address, name.to_string()))
+            })
+            .collect();
+        functions.sort();
+        Ok(KernelSymbols { functions })
+    }
+
+    /// The function that contains `address` (`?` when the addresses are hidden).
+    fn function(&self, address: u64) -> String {
+        let index = self
+            .functions
+            .partition_point(|(start, _)| *start <= address);
+        match index.checked_sub(1) {
+            Some(i) => self.functions[i].1.trim_end_matches(".cold").to_string(),
+            None => "?".to_string(),
+        }
+    }
 }
 
 /// The packet counter of the DROP rule in `b`'s raw PREROUTING chain.
@@ -228,7 +314,7 @@ fn drops_table(samples: &[Samples]) -> Table {
         }),
         notes: vec![
             "One thread in namespace a sends UDP datagrams with sendmmsg (64 a call) over a veth pair to b for a fixed time, in a fresh lab per round and dropper; the rate is what reached the drop point (the socket's UDP counters, the rule's packet counter, the XDP program's per-CPU counter) per second. The whole path runs on the sender's CPU, so the time per packet is the inverse of the rate: sending and receiving together.".into(),
-            "On a veth, XDP gets no cheap raw frame: the packet arrives as an skb that the sender's stack built, and before the program may run, the skb is copied into a new buffer with 256 bytes of headroom. In native mode veth_convert_skb_to_xdp_buff calls skb_pp_cow_data (a page-pool buffer, a new skb, the old one freed) for every skb that is shared, has a locked head, fragments or less than XDP_PACKET_HEADROOM of headroom, and a locally sent one has all but the first. Generic mode does the same in netif_receive_generic_xdp (pskb_expand_head). iptables drops the skb as it is. The last column shows the copy growing with the packet: what 1336 more bytes cost each path.".into(),
+            "On a veth, XDP gets no cheap raw frame: the packet arrives as an skb that the sender's stack built, and before the program may run, the skb is copied into a new buffer with 256 bytes of headroom. In native mode veth_convert_skb_to_xdp_buff calls skb_pp_cow_data (a page-pool buffer, a new skb, the old one freed) for every skb that is shared, has a locked head, fragments or less than XDP_PACKET_HEADROOM of headroom, and a locally sent one has all but the first. Generic mode does the same in netif_receive_generic_xdp (pskb_expand_head). iptables drops the skb as it is. The fifth column is what 1336 more bytes cost each path (the sender copies them from user space in every row): if the copy's cost grew with the packet, the XDP rows would grow more than iptables'. The third table counts the copies.".into(),
         ],
     }
 }
@@ -271,5 +357,44 @@ fn program_table(samples: &[Samples], [small, large]: [Vec<f64>; 2]) -> Table {
         notes: vec![
             "BPF_PROG_TEST_RUN runs the program on a prepared frame many times in a loop and reports the mean time per run (with run-time statistics off). bpf_stats (BPF_ENABLE_STATS) is the kernel's run_time_ns / run_cnt over one more short flood of 64-byte datagrams per round, kept apart from the timed floods because the statistics read the clock around every run. Either way the program (a per-CPU counter and XDP_DROP) is a small part of what a packet costs.".into(),
         ],
+    }
+}
+
+fn copy_table(samples: &[Samples]) -> Table {
+    let rows = DROPPERS
+        .iter()
+        .zip(samples)
+        .map(|((_, label), s)| {
+            let value = (!s.consumed.is_empty()).then(|| Value::of(&s.consumed));
+            Row::new(*label, vec![value])
+        })
+        .collect();
+    let mut places = Vec::new();
+    for ((_, label), s) in DROPPERS.iter().zip(samples) {
+        let total: u64 = s.released_in.values().sum();
+        if let Some((function, count)) = s.released_in.iter().max_by_key(|(_, count)| **count)
+            && total > 0
+            && s.consumed.iter().any(|&c| c > 0.1)
+        {
+            places.push(format!(
+                "{label}: {:.0}% in {function}",
+                100.0 * *count as f64 / total as f64
+            ));
+        }
+    }
+    let places = if places.is_empty() {
+        "No dropper released skbs that way.".to_string()
+    } else {
+        format!("Where they were released: {}.", places.join("; "))
+    };
+    Table {
+        title: "The copy, counted: skbs released after use in b, per packet dropped".into(),
+        row_heading: "what drops the packet in b".into(),
+        columns: vec![Column::new("consume_skb per packet", Unit::Count)],
+        rows,
+        ratio: None,
+        notes: vec![format!(
+            "A tp_btf program on the tracepoint skb:consume_skb counts the skbs freed after use (not dropped) in b's namespace, by the function that freed them (the tracepoint's location, named from /proc/kallsyms), over one more short flood per round. {places} skb_pp_cow_data is the copy that native XDP on a veth makes: it frees the sender's skb once its bytes are in the new buffer. Generic mode's pskb_expand_head copies too, but frees only the old head, which no tracepoint reports."
+        )],
     }
 }
