@@ -296,7 +296,7 @@ fn drops_table(samples: &[Samples]) -> Table {
         })
         .collect();
     Table {
-        title: "Dropping a UDP flood in the lab: packets per second at the drop point".into(),
+        title: "Dropping a UDP flood in the lab: packets per CPU-second at the drop point".into(),
         row_heading: "what drops the packet in b".into(),
         columns: vec![
             Column::new("packets per CPU-second, 64 B", Unit::PerSecond),
@@ -313,14 +313,21 @@ fn drops_table(samples: &[Samples]) -> Table {
             higher_is_better: true,
         }),
         notes: vec![
-            "One thread in namespace a sends UDP datagrams with sendmmsg (64 a call) over a veth pair to b for a fixed time, in a fresh lab per round and dropper; the rate is what reached the drop point (the socket's UDP counters, the rule's packet counter, the XDP program's per-CPU counter) per second. The whole path runs on the sender's CPU, so the time per packet is the inverse of the rate: sending and receiving together.".into(),
-            "On a veth, XDP gets no cheap raw frame: the packet arrives as an skb that the sender's stack built, and before the program may run, the skb is copied into a new buffer with 256 bytes of headroom. In native mode veth_convert_skb_to_xdp_buff calls skb_pp_cow_data (a page-pool buffer, a new skb, the old one freed) for every skb that is shared, has a locked head, fragments or less than XDP_PACKET_HEADROOM of headroom, and a locally sent one has all but the first. Generic mode does the same in netif_receive_generic_xdp (pskb_expand_head). iptables drops the skb as it is. The fifth column is what 1336 more bytes cost each path (the sender copies them from user space in every row): if the copy's cost grew with the packet, the XDP rows would grow more than iptables'. The third table counts the copies.".into(),
+            "One thread in namespace a sends UDP datagrams with sendmmsg (64 a call) over a veth pair to b for a fixed time, in a fresh lab per round and dropper. Packets per CPU-second are the packets that reached the drop point (the socket's UDP counters, the rule's packet counter, the XDP program's per-CPU counter) divided by the sending thread's CPU time. That time includes the receive side, which runs in the softirq at the end of each send and is charged to the sender on this kernel, so it is a packet's whole cost, and other programs that take the CPU away do not lower it; the last column is the rate by the clock.".into(),
+            "On a veth, XDP gets no cheap raw frame: the packet arrives as an skb that the sender's stack built, and before the program may run, the skb is copied into a new buffer with 256 bytes of headroom. In native mode veth_convert_skb_to_xdp_buff calls skb_pp_cow_data (a page-pool buffer, a new skb, the old one freed) for every skb that is shared, has a locked head, has fragments or has less than XDP_PACKET_HEADROOM of headroom. An skb sent from a local socket always qualifies: its head comes from kmalloc rather than a page fragment, which counts as locked, and it has far less than 256 bytes of headroom. Generic mode does the same in netif_receive_generic_xdp (pskb_expand_head). iptables drops the skb as it is. The fifth column is what 1336 more bytes cost each path (the sender copies them from user space in every row): if the copy's cost grew with the packet, the XDP rows would grow more than iptables'. The third table counts the copies.".into(),
         ],
     }
 }
 
+/// The samples of `dropper`.
+fn of(samples: &[Samples], dropper: Dropper) -> &Samples {
+    let index = DROPPERS.iter().position(|(d, _)| *d == dropper).unwrap();
+    &samples[index]
+}
+
 fn program_table(samples: &[Samples], [small, large]: [Vec<f64>; 2]) -> Table {
-    let native = &samples[2];
+    let native = of(samples, Dropper::XdpNative);
+    let generic = of(samples, Dropper::XdpGeneric);
     let path: Vec<f64> = native.rates[0].iter().map(|r| r.cpu_nanos).collect();
     let rows = vec![
         Row::new(
@@ -341,7 +348,7 @@ fn program_table(samples: &[Samples], [small, large]: [Vec<f64>; 2]) -> Table {
         ),
         Row::new(
             "bpf_stats in the lab, generic mode",
-            vec![(!samples[3].program.is_empty()).then(|| Value::of(&samples[3].program))],
+            vec![(!generic.program.is_empty()).then(|| Value::of(&generic.program))],
         ),
     ];
     Table {
