@@ -2,9 +2,12 @@
 //! and this project's own costs against C. Every figure is a ratio against a baseline measured
 //! in the same run; the tables go to the terminal, to Markdown and to JSON.
 
+mod flood;
 mod load;
 mod report;
+mod rules;
 mod stats;
+mod xdp;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -69,11 +72,23 @@ struct Case {
     run: fn(&Settings, &Progress) -> Result<CaseResult>,
 }
 
-const CASES: &[Case] = &[Case {
-    name: "load",
-    title: "Load latency: chapter 2's hello-ring-buffer, Rust loaders against a C libbpf loader",
-    run: load::run,
-}];
+const CASES: &[Case] = &[
+    Case {
+        name: "load",
+        title: "Load latency: chapter 2's hello-ring-buffer, Rust loaders against a C libbpf loader",
+        run: load::run,
+    },
+    Case {
+        name: "xdp",
+        title: "XDP drop against an iptables drop in the lab",
+        run: xdp::run,
+    },
+    Case {
+        name: "rules",
+        title: "Rule scaling: an iptables allow-list against an eBPF hash map",
+        run: rules::run,
+    },
+];
 
 fn case_name(name: &str) -> Result<String, String> {
     match CASES.iter().any(|c| c.name == name) {
