@@ -138,6 +138,13 @@ fn wait_with_usage(child: std::process::Child) -> Result<(i32, f64)> {
     Ok((status, millis(usage.ru_utime) + millis(usage.ru_stime)))
 }
 
+/// Lets the kernel finish what the previous run left to it: a program, its maps and its
+/// link are freed after the process has gone (RCU callbacks, work queues), and that work
+/// would otherwise slow down whichever run comes next.
+fn settle() {
+    std::thread::sleep(Duration::from_millis(30));
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
@@ -158,14 +165,19 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<CaseResult> {
         if round % 10 == 0 {
             progress.say(format!("round {}/{rounds}", round + 1));
         }
-        for (i, loader) in loaders.iter().enumerate() {
-            let timing = time_run(loader, true)?;
+        // Each round starts with another loader, so that none always follows the same one.
+        for k in 0..loaders.len() {
+            let i = (round + k) % loaders.len();
+            settle();
+            let timing = time_run(&loaders[i], true)?;
             attach[i].push(timing.attached.unwrap_or_default());
             exit[i].push(timing.exited);
             cpu[i].push(timing.cpu);
         }
-        for (i, starter) in starters.iter().enumerate() {
-            start[i].push(time_run(starter, false)?.exited);
+        for k in 0..starters.len() {
+            let i = (round + k) % starters.len();
+            settle();
+            start[i].push(time_run(&starters[i], false)?.exited);
         }
     }
     let latency = Table {
