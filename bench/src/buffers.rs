@@ -11,11 +11,13 @@ use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
-use libbpf_rs::{PerfBuffer, PerfBufferBuilder, RingBuffer, RingBufferBuilder};
+use libbpf_rs::{MapHandle, PerfBuffer, PerfBufferBuilder, RingBuffer, RingBufferBuilder};
 
 use crate::generator::{self, Until};
 use crate::globals;
@@ -109,6 +111,8 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<CaseResult> {
     // perf buffers are a power of two pages per CPU.
     let perf_pages = 1 << perf_pages.ilog2();
 
+    // The generator runs on the first CPU, the reader on the last.
+    let reader_cpu = *cpus.last().unwrap();
     let rounds = settings.pick(8, 3);
     let duration = Duration::from_millis(settings.pick(1500, 400));
     let mut samples: Vec<Vec<Sample>> = MODES.iter().map(|_| Vec::new()).collect();
@@ -121,7 +125,7 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<CaseResult> {
         ));
         for (mode, samples) in MODES.iter().zip(&mut samples) {
             samples.push(
-                measure(&mut skel, mode.transport, duration, perf_pages)
+                measure(&mut skel, mode.transport, duration, perf_pages, reader_cpu)
                     .with_context(|| mode.label)?,
             );
         }
@@ -149,9 +153,10 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<CaseResult> {
         Column::new("events per poll()", Unit::Count),
     ];
     let how = format!(
-        "One generator thread on CPU {} calls getppid() for {:.1} s; a program on tracepoint syscalls/sys_enter_getppid sends a 64-byte record per call of the benchmark's own; the reader (libbpf-rs, this process's main thread) counts them. Medians of {rounds} interleaved runs (25th–75th percentile). Kernel cost: bpf_stats run time per run; reader CPU: the reader thread's CPU time per delivered event.",
+        "One generator thread on CPU {} calls getppid() for {:.1} s; a program on tracepoint syscalls/sys_enter_getppid sends a 64-byte record per call of the benchmark's own; a reader thread on CPU {} (libbpf-rs) counts them. Medians of {rounds} interleaved runs (25th–75th percentile). Kernel cost: bpf_stats run time per run; reader CPU: the reader thread's CPU time per delivered event.",
         cpus[0],
         duration.as_secs_f64(),
+        reader_cpu,
     );
     let versus = Table {
         title: format!(
@@ -233,6 +238,7 @@ fn measure(
     transport: Transport,
     duration: Duration,
     perf_pages: usize,
+    reader_cpu: usize,
 ) -> Result<Sample> {
     let bss = skel
         .maps
@@ -247,50 +253,37 @@ fn measure(
     };
     globals::write(&mut bss.wakeup_every, wakeup_every);
 
-    let delivered = Cell::new(0u64);
-    let count = || delivered.set(delivered.get() + 1);
-    let (program, reader) = match transport {
-        Transport::Perf => {
-            let perf = PerfBufferBuilder::new(&skel.maps.perf)
-                .sample_cb(|_cpu, _: &[u8]| count())
-                .pages(perf_pages)
-                .build()
-                .context("opening the perf buffer")?;
-            (&skel.progs.perf_event, Reader::Perf(perf))
-        }
-        Transport::Ring { .. } => {
-            let mut builder = RingBufferBuilder::new();
-            builder.add(&skel.maps.ring, |_: &[u8]| {
-                count();
-                0
-            })?;
-            let ring = builder.build().context("opening the ring buffer")?;
-            (&skel.progs.ring_event, Reader::Ring(ring))
-        }
+    // The reader runs in a thread of its own on the last CPU, which opens the buffer through
+    // an owned handle of the map.
+    let (program, map) = match transport {
+        Transport::Perf => (
+            &skel.progs.perf_event,
+            MapHandle::try_from(&skel.maps.perf)?,
+        ),
+        Transport::Ring { .. } => (
+            &skel.progs.ring_event,
+            MapHandle::try_from(&skel.maps.ring)?,
+        ),
     };
-    let link = generator::attach(program)?;
-    let before = RunStats::of(program)?;
-    let cpu_before = thread_cpu_time();
-    // The poll() calls that brought records.
-    let mut polls = 0u64;
-    let generated = std::thread::scope(|scope| -> Result<generator::Generated> {
-        let generator = scope.spawn(|| generator::run(1, Until::Elapsed(duration)));
-        while !generator.is_finished() {
-            let seen = delivered.get();
-            reader.poll(POLL_TIMEOUT)?;
-            if delivered.get() > seen {
-                polls += 1;
-            }
-        }
-        generator.join().expect("the generator panicked")
+    let stop = AtomicBool::new(false);
+    let (ready, opened) = mpsc::channel();
+    let (generated, kernel, read) = std::thread::scope(|scope| -> Result<_> {
+        let reader = scope.spawn(|| read(&map, transport, perf_pages, reader_cpu, &ready, &stop));
+        // Attach only once the reader is there: a perf buffer that is not open yet drops.
+        let run = opened.recv().ok().map(|()| -> Result<_> {
+            let link = generator::attach(program)?;
+            let before = RunStats::of(program)?;
+            let generated = generator::run(1, Until::Elapsed(duration))?;
+            let kernel = RunStats::of(program)?.since(before);
+            drop(link);
+            Ok((generated, kernel))
+        });
+        stop.store(true, Ordering::Relaxed);
+        let read = reader.join().expect("the reader panicked")?;
+        let (generated, kernel) = run.context("the reader did not start")??;
+        Ok((generated, kernel, read))
     })?;
-    // What the last wake-up did not bring (with wake-ups off, the tail of the run).
-    reader.consume()?;
-    let reader_cpu = thread_cpu_time().saturating_sub(cpu_before);
-    let kernel = RunStats::of(program)?.since(before);
-    drop(link);
-
-    let delivered = delivered.get();
+    let delivered = read.delivered;
     let bss = skel
         .maps
         .bss_data
@@ -307,8 +300,64 @@ fn measure(
         delivered_per_second: delivered as f64 / generated.elapsed.as_secs_f64(),
         dropped_percent: 100.0 * dropped as f64 / generated.calls.max(1) as f64,
         kernel_ns: kernel.nanos_per_run().unwrap_or_default(),
-        reader_ns: reader_cpu.as_nanos() as f64 / delivered.max(1) as f64,
-        per_poll: delivered as f64 / polls.max(1) as f64,
+        reader_ns: read.cpu.as_nanos() as f64 / delivered.max(1) as f64,
+        per_poll: delivered as f64 / read.polls.max(1) as f64,
+    })
+}
+
+/// What the reader thread did.
+struct ReaderRun {
+    delivered: u64,
+    /// The poll() calls that brought records.
+    polls: u64,
+    cpu: Duration,
+}
+
+/// The reader thread: opens the buffer, says so on `ready`, polls until `stop`, then drains
+/// what the last wake-up did not bring (with wake-ups off, the tail of the run).
+fn read(
+    map: &MapHandle,
+    transport: Transport,
+    perf_pages: usize,
+    cpu: usize,
+    ready: &mpsc::Sender<()>,
+    stop: &AtomicBool,
+) -> Result<ReaderRun> {
+    generator::pin_to(cpu)?;
+    let delivered = Cell::new(0u64);
+    let count = || delivered.set(delivered.get() + 1);
+    let reader = match transport {
+        Transport::Perf => Reader::Perf(
+            PerfBufferBuilder::new(map)
+                .sample_cb(|_cpu, _: &[u8]| count())
+                .pages(perf_pages)
+                .build()
+                .context("opening the perf buffer")?,
+        ),
+        Transport::Ring { .. } => {
+            let mut builder = RingBufferBuilder::new();
+            builder.add(map, |_: &[u8]| {
+                count();
+                0
+            })?;
+            Reader::Ring(builder.build().context("opening the ring buffer")?)
+        }
+    };
+    let cpu_before = thread_cpu_time();
+    ready.send(()).ok();
+    let mut polls = 0;
+    while !stop.load(Ordering::Relaxed) {
+        let seen = delivered.get();
+        reader.poll(POLL_TIMEOUT)?;
+        if delivered.get() > seen {
+            polls += 1;
+        }
+    }
+    reader.consume()?;
+    Ok(ReaderRun {
+        delivered: delivered.get(),
+        polls,
+        cpu: thread_cpu_time().saturating_sub(cpu_before),
     })
 }
 
