@@ -265,10 +265,12 @@ fn measure(
             MapHandle::try_from(&skel.maps.ring)?,
         ),
     };
-    let stop = AtomicBool::new(false);
+    let (map, stop) = (&map, &AtomicBool::new(false));
     let (ready, opened) = mpsc::channel();
     let (generated, kernel, read) = std::thread::scope(|scope| -> Result<_> {
-        let reader = scope.spawn(|| read(&map, transport, perf_pages, reader_cpu, &ready, &stop));
+        // `ready` goes with the thread: if it fails before it is ready, recv() sees it gone.
+        let reader =
+            scope.spawn(move || reader_thread(map, transport, perf_pages, reader_cpu, ready, stop));
         // Attach only once the reader is there: a perf buffer that is not open yet drops.
         let run = opened.recv().ok().map(|()| -> Result<_> {
             let link = generator::attach(program)?;
@@ -315,12 +317,12 @@ struct ReaderRun {
 
 /// The reader thread: opens the buffer, says so on `ready`, polls until `stop`, then drains
 /// what the last wake-up did not bring (with wake-ups off, the tail of the run).
-fn read(
+fn reader_thread(
     map: &MapHandle,
     transport: Transport,
     perf_pages: usize,
     cpu: usize,
-    ready: &mpsc::Sender<()>,
+    ready: mpsc::Sender<()>,
     stop: &AtomicBool,
 ) -> Result<ReaderRun> {
     generator::pin_to(cpu)?;
