@@ -2,7 +2,11 @@
 //! and this project's own costs against C. Every figure is a ratio against a baseline measured
 //! in the same run; the tables go to the terminal, to Markdown and to JSON.
 
+mod buffers;
+mod counters;
 mod flood;
+mod generator;
+mod globals;
 mod load;
 mod report;
 mod rules;
@@ -77,6 +81,16 @@ const CASES: &[Case] = &[
         name: "load",
         title: "Load latency: chapter 2's hello-ring-buffer, Rust loaders against a C libbpf loader",
         run: load::run,
+    },
+    Case {
+        name: "buffers",
+        title: "Ring buffer versus perf buffer, batched wake-ups, and ring-buffer consumers in Rust and C",
+        run: buffers::run,
+    },
+    Case {
+        name: "counters",
+        title: "Map counters: HASH, PERCPU_HASH and a global, from one and two threads",
+        run: counters::run,
     },
     Case {
         name: "xdp",

@@ -43,7 +43,6 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Unit {
     Milliseconds,
-    Microseconds,
     Nanoseconds,
     PerSecond,
     Count,
@@ -54,7 +53,6 @@ impl Unit {
     fn symbol(self) -> &'static str {
         match self {
             Unit::Milliseconds => "ms",
-            Unit::Microseconds => "µs",
             Unit::Nanoseconds => "ns",
             Unit::PerSecond => "/s",
             Unit::Count => "",
@@ -65,7 +63,6 @@ impl Unit {
     fn name(self) -> &'static str {
         match self {
             Unit::Milliseconds => "ms",
-            Unit::Microseconds => "us",
             Unit::Nanoseconds => "ns",
             Unit::PerSecond => "per_second",
             Unit::Count => "count",
