@@ -74,12 +74,8 @@ impl Unit {
     fn show(self, x: f64) -> String {
         match self {
             Unit::PerSecond | Unit::Count => {
-                let (scaled, prefix) = match x.abs() {
-                    a if a >= 1e9 => (x / 1e9, "G"),
-                    a if a >= 1e6 => (x / 1e6, "M"),
-                    a if a >= 1e4 => (x / 1e3, "k"),
-                    _ => (x, ""),
-                };
+                let (scale, prefix) = Self::prefix(x);
+                let scaled = x / scale;
                 let digits = if prefix.is_empty() && scaled.fract() == 0.0 {
                     0
                 } else {
@@ -93,6 +89,31 @@ impl Unit {
             }
             _ => format!("{} {}", significant(x, 3), self.symbol()),
         }
+    }
+}
+
+impl Unit {
+    /// The divisor and SI prefix that counts and rates are shown with.
+    fn prefix(x: f64) -> (f64, &'static str) {
+        match x.abs() {
+            a if a >= 1e9 => (1e9, "G"),
+            a if a >= 1e6 => (1e6, "M"),
+            a if a >= 1e4 => (1e3, "k"),
+            _ => (1.0, ""),
+        }
+    }
+
+    /// The quartiles, scaled as the median is shown: `(1.99–2.77)` beside `2.52 M/s`.
+    fn show_spread(self, median: f64, low: f64, high: f64) -> String {
+        let scale = match self {
+            Unit::PerSecond | Unit::Count => Self::prefix(median).0,
+            _ => 1.0,
+        };
+        format!(
+            "({}–{})",
+            significant(low / scale, 3),
+            significant(high / scale, 3)
+        )
     }
 }
 
@@ -214,10 +235,9 @@ impl Table {
                 cells.push(match value {
                     None => "–".to_string(),
                     Some(v) if v.samples > 1 && v.high > v.low => format!(
-                        "{} ({}–{})",
+                        "{} {}",
                         column.unit.show(v.median),
-                        significant(v.low, 3),
-                        significant(v.high, 3)
+                        column.unit.show_spread(v.median, v.low, v.high)
                     ),
                     Some(v) => column.unit.show(v.median),
                 });
@@ -347,6 +367,10 @@ mod tests {
         assert_eq!(Unit::Count.show(12_000.0), "12.0 k");
         assert_eq!(Unit::Nanoseconds.show(28.44), "28.4 ns");
         assert_eq!(Unit::Milliseconds.show(0.512), "0.512 ms");
+        assert_eq!(
+            Unit::PerSecond.show_spread(2.52e8, 1.99e8, 2.77e8),
+            "(199–277)"
+        );
     }
 
     #[test]
