@@ -87,6 +87,8 @@ struct Timing {
     attached: Option<f64>,
     exited: f64,
     cpu: f64,
+    /// Minor page faults: pages the process touched for the first time.
+    faults: f64,
 }
 
 fn time_run(loader: &Loader, expect_attach: bool) -> Result<Timing> {
@@ -107,7 +109,7 @@ fn time_run(loader: &Loader, expect_attach: bool) -> Result<Timing> {
         }
         said.push(line);
     }
-    let (status, cpu) = wait_with_usage(child)?;
+    let (status, usage) = wait_with_usage(child)?;
     let exited = ms(started.elapsed());
     if status != 0 || (expect_attach && attached.is_none()) {
         bail!(
@@ -117,15 +119,17 @@ fn time_run(loader: &Loader, expect_attach: bool) -> Result<Timing> {
             said.join(" / ")
         );
     }
+    let millis = |t: libc::timeval| t.tv_sec as f64 * 1e3 + t.tv_usec as f64 / 1e3;
     Ok(Timing {
         attached,
         exited,
-        cpu,
+        cpu: millis(usage.ru_utime) + millis(usage.ru_stime),
+        faults: usage.ru_minflt as f64,
     })
 }
 
-/// Reaps `child` with wait4(2), which also reports the CPU time it used, in milliseconds.
-fn wait_with_usage(child: std::process::Child) -> Result<(i32, f64)> {
+/// Reaps `child` with wait4(2), which also reports what it used: CPU time, page faults.
+fn wait_with_usage(child: std::process::Child) -> Result<(i32, libc::rusage)> {
     let mut status = 0;
     // SAFETY: rusage is plain data that wait4 fills.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -134,8 +138,7 @@ fn wait_with_usage(child: std::process::Child) -> Result<(i32, f64)> {
     if pid < 0 {
         bail!("waiting for a loader: {}", std::io::Error::last_os_error());
     }
-    let millis = |t: libc::timeval| t.tv_sec as f64 * 1e3 + t.tv_usec as f64 / 1e3;
-    Ok((status, millis(usage.ru_utime) + millis(usage.ru_stime)))
+    Ok((status, usage))
 }
 
 /// Lets the kernel finish what the previous run left to it: a program, its maps and its
@@ -160,7 +163,9 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<CaseResult> {
     let mut attach = vec![Vec::new(); loaders.len()];
     let mut exit = vec![Vec::new(); loaders.len()];
     let mut cpu = vec![Vec::new(); loaders.len()];
+    let mut load_faults = vec![Vec::new(); loaders.len()];
     let mut start = vec![Vec::new(); starters.len()];
+    let mut faults = vec![Vec::new(); starters.len()];
     for round in 0..rounds {
         if round % 10 == 0 {
             progress.say(format!("round {}/{rounds}", round + 1));
@@ -173,11 +178,14 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<CaseResult> {
             attach[i].push(timing.attached.unwrap_or_default());
             exit[i].push(timing.exited);
             cpu[i].push(timing.cpu);
+            load_faults[i].push(timing.faults);
         }
         for k in 0..starters.len() {
             let i = (round + k) % starters.len();
             settle();
-            start[i].push(time_run(&starters[i], false)?.exited);
+            let timing = time_run(&starters[i], false)?;
+            start[i].push(timing.exited);
+            faults[i].push(timing.faults);
         }
     }
     let latency = Table {
@@ -189,6 +197,7 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<CaseResult> {
             Column::new("exec → attached", Unit::Milliseconds),
             Column::new("exec → exit", Unit::Milliseconds),
             Column::new("CPU time, exec to exit", Unit::Milliseconds),
+            Column::new("page faults", Unit::Count),
         ],
         rows: loaders
             .iter()
@@ -200,6 +209,7 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<CaseResult> {
                         Some(Value::of(&attach[i])),
                         Some(Value::of(&exit[i])),
                         Some(Value::of(&cpu[i])),
+                        Some(Value::of(&load_faults[i])),
                     ],
                 )
             })
@@ -213,7 +223,7 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<CaseResult> {
             "Each loader opens the same object (chapter02/src/bpf/hello-ring-buffer.bpf.c, compiled once more with the chapter's clang arguments), gives the program the tracepoint stand-in where the kernel has no kprobes, loads it, attaches it, says so on stderr, opens the ring buffer and exits. Exec to exit includes detaching: the kernel waits for an RCU grace period before a tracepoint's program is gone.".into(),
         ],
     };
-    let before_main = before_main_table(&starters, &start)?;
+    let before_main = before_main_table(&starters, &start, &faults)?;
     let mut targets = Vec::new();
     for label in [EXAMPLE, PLAIN] {
         if let Some(ratio) = latency.ratio_of(label) {
@@ -234,9 +244,13 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<CaseResult> {
 /// What starting a program costs before `main`, and why: the libraries and relocations of the
 /// dynamic loader (glibc's `LD_DEBUG=statistics`), and the system calls made in all (strace,
 /// where it is installed).
-fn before_main_table(starters: &[Loader], times: &[Vec<f64>]) -> Result<Table> {
+fn before_main_table(
+    starters: &[Loader],
+    times: &[Vec<f64>],
+    faults: &[Vec<f64>],
+) -> Result<Table> {
     let mut rows = Vec::new();
-    for (starter, times) in starters.iter().zip(times) {
+    for ((starter, times), faults) in starters.iter().zip(times).zip(faults) {
         let statistics = crate::child(&starter.program)
             .args(&starter.args)
             .env("LD_DEBUG", "statistics")
@@ -273,6 +287,7 @@ fn before_main_table(starters: &[Loader], times: &[Vec<f64>]) -> Result<Table> {
             starter.label,
             vec![
                 Some(Value::of(times)),
+                Some(Value::of(faults)),
                 system_calls(starter).map(Value::single),
                 Some(Value::single(libraries as f64)),
                 relocations.map(|(symbols, relative)| Value::single(symbols + relative)),
@@ -285,6 +300,7 @@ fn before_main_table(starters: &[Loader], times: &[Vec<f64>]) -> Result<Table> {
         row_heading: "program".into(),
         columns: vec![
             Column::new("exec → exit", Unit::Milliseconds),
+            Column::new("page faults", Unit::Count),
             Column::new("system calls", Unit::Count),
             Column::new("shared libraries", Unit::Count),
             Column::new("relocations", Unit::Count),
@@ -297,7 +313,7 @@ fn before_main_table(starters: &[Loader], times: &[Vec<f64>]) -> Result<Table> {
             higher_is_better: false,
         }),
         notes: vec![
-            "Rust's programs link one more library (libgcc_s, the unwinder its standard library needs), carry more relocations, which Rust's linker settings bind at start (`-z now`), and run the standard library's start-up before `main`: a poll of the three standard descriptors, SIGPIPE ignored, the main thread's stack bounds read from /proc/self/maps for the stack-overflow guard, and an alternate signal stack with SIGSEGV and SIGBUS handlers, which are taken down again at exit. The `#![no_main]` row skips that start-up.".into(),
+            "Rust's programs link one more library (libgcc_s, the unwinder its standard library needs), carry more relocations, which Rust's linker settings bind at start (`-z now`), and run the standard library's start-up before `main`: a poll of the three standard descriptors, SIGPIPE ignored, the main thread's stack bounds read from /proc/self/maps for the stack-overflow guard, and an alternate signal stack with SIGSEGV and SIGBUS handlers, which are taken down again at exit. The `#![no_main]` row skips that start-up. Each page a process touches first costs a page fault, which is dear in a virtual machine; a relocation also writes to the page it patches.".into(),
         ],
     })
 }

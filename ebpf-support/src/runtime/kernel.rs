@@ -150,7 +150,7 @@ fn capability_check(bit: u32) -> Option<Check> {
         Err(e) => Err(format!("{e:#}")),
     };
     Some(Check {
-        how: "read CapEff in /proc/self/status",
+        how: "capget(2): the effective set",
         result,
     })
 }
