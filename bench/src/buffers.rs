@@ -168,11 +168,7 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<CaseResult> {
         row_heading: "buffer".into(),
         columns: columns.clone(),
         rows: vec![row(PERF), row(RING_DEFAULT)],
-        ratio: Some(Ratio {
-            column: 0,
-            baseline: 0,
-            higher_is_better: true,
-        }),
+        ratio: Some(Ratio::to_first_row(0, true)),
         notes: vec![
             how.clone(),
             format!(
@@ -190,11 +186,7 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<CaseResult> {
             .chain(MODES[3..].iter().map(|m| m.label))
             .map(row)
             .collect(),
-        ratio: Some(Ratio {
-            column: 0,
-            baseline: 0,
-            higher_is_better: true,
-        }),
+        ratio: Some(Ratio::to_first_row(0, true)),
         notes: vec![how],
     };
     let (consumers, targets) = compare_consumers(&mut skel, settings, progress, &cpus)?;
@@ -202,6 +194,18 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<CaseResult> {
         tables: vec![versus, wakeups, consumers],
         targets,
     })
+}
+
+/// Zeroes the program's record sequence and drop count, and returns its globals.
+fn reset_counts<'a>(skel: &'a mut BuffersSkel) -> &'a mut buffers::types::bss {
+    let bss = skel
+        .maps
+        .bss_data
+        .as_deref_mut()
+        .expect("buffers.bpf.c has a .bss");
+    globals::write(&mut bss.seq, 0);
+    globals::write(&mut bss.dropped, 0);
+    bss
 }
 
 fn page_size() -> usize {
@@ -240,13 +244,7 @@ fn measure(
     perf_pages: usize,
     reader_cpu: usize,
 ) -> Result<Sample> {
-    let bss = skel
-        .maps
-        .bss_data
-        .as_deref_mut()
-        .expect("buffers.bpf.c has a .bss");
-    globals::write(&mut bss.seq, 0);
-    globals::write(&mut bss.dropped, 0);
+    let bss = reset_counts(skel);
     let wakeup_every = match transport {
         Transport::Ring { wakeup_every } => wakeup_every,
         Transport::Perf => 0,
@@ -487,13 +485,7 @@ fn compare_consumers(
     for round in 0..warm_up + rounds {
         // A different one goes first each round.
         for i in (0..labels.len()).map(|i| (i + round) % labels.len()) {
-            let bss = skel
-                .maps
-                .bss_data
-                .as_deref_mut()
-                .expect("buffers.bpf.c has a .bss");
-            globals::write(&mut bss.seq, 0);
-            globals::write(&mut bss.dropped, 0);
+            let bss = reset_counts(skel);
             generator::run(1, Until::Calls(records))?;
             let dropped = globals::read(&bss.dropped);
             if dropped != 0 {
@@ -530,11 +522,7 @@ fn compare_consumers(
                 Row::new(*label, vec![Some(Value::of(rates)), Some(Value::of(&per_record))])
             })
             .collect(),
-        ratio: Some(Ratio {
-            column: 0,
-            baseline: 0,
-            higher_is_better: true,
-        }),
+        ratio: Some(Ratio::to_first_row(0, true)),
         notes: vec![
             format!(
                 "Each consumer is a process of its own (bench/c/c-consumer.c, bench/src/bin/ring-consumer.rs) on CPU {consumer_cpu} that inherited the ring's descriptor; the benchmark fills the ring with BPF_RB_NO_WAKEUP from CPU {}, says go, and the consumer times one consume call whose callback counts the records and sums their seq.",

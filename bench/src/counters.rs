@@ -133,11 +133,7 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<CaseResult> {
             Column::new("2 threads / 1 thread", Unit::Count),
         ],
         rows,
-        ratio: Some(Ratio {
-            column: 1,
-            baseline: 0,
-            higher_is_better: false,
-        }),
+        ratio: Some(Ratio::to_first_row(1, false)),
         notes: vec![
             format!(
                 "Generator threads pinned to CPUs {} call getppid(); each program on tracepoint syscalls/sys_enter_getppid checks that the caller is the benchmark, then counts (the baseline only checks). Every count was checked against the calls made.",

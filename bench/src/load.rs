@@ -214,11 +214,7 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<CaseResult> {
                 )
             })
             .collect(),
-        ratio: Some(Ratio {
-            column: 0,
-            baseline: 0,
-            higher_is_better: false,
-        }),
+        ratio: Some(Ratio::to_first_row(0, false)),
         notes: vec![
             "Each loader opens the same object (chapter02/src/bpf/hello-ring-buffer.bpf.c, compiled once more with the chapter's clang arguments), gives the program the tracepoint stand-in where the kernel has no kprobes, loads it, attaches it, says so on stderr, opens the ring buffer and exits. Exec to exit includes detaching: the kernel waits for an RCU grace period before a tracepoint's program is gone.".into(),
         ],
@@ -307,11 +303,7 @@ fn before_main_table(
             Column::new("dynamic loader, CPU cycles", Unit::Count),
         ],
         rows,
-        ratio: Some(Ratio {
-            column: 0,
-            baseline: 0,
-            higher_is_better: false,
-        }),
+        ratio: Some(Ratio::to_first_row(0, false)),
         notes: vec![
             "Rust's programs link one more library (libgcc_s, the unwinder its standard library needs), carry more relocations, which Rust's linker settings bind at start (`-z now`), and run the standard library's start-up before `main`: a poll of the three standard descriptors, SIGPIPE ignored, the main thread's stack bounds read from /proc/self/maps for the stack-overflow guard, and an alternate signal stack with SIGSEGV and SIGBUS handlers, which are taken down again at exit. The `#![no_main]` row skips that start-up. Each page a process touches first costs a page fault, which is dear in a virtual machine; a relocation also writes to the page it patches.".into(),
         ],

@@ -147,6 +147,10 @@ fn main() -> ExitCode {
 fn run(args: &Args) -> Result<bool> {
     ebpf_support::require(Privilege::Tracing)?;
     ebpf_support::require(Privilege::Networking)?;
+    // A path that cannot be written fails now, not after minutes of measuring.
+    for path in [&args.json, &args.markdown].into_iter().flatten() {
+        write(path, "")?;
+    }
     let settings = Settings { quick: args.quick };
     let machine = machine();
     println!(

@@ -167,6 +167,17 @@ pub struct Ratio {
     pub higher_is_better: bool,
 }
 
+impl Ratio {
+    /// Ratios on `column` to the table's first row, where the baseline usually is.
+    pub fn to_first_row(column: usize, higher_is_better: bool) -> Ratio {
+        Ratio {
+            column,
+            baseline: 0,
+            higher_is_better,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Table {
     pub title: String,

@@ -221,11 +221,7 @@ fn table(sizes: &[usize], samples: &[Samples]) -> Table {
             Column::new("TC program per run (BPF_PROG_TEST_RUN)", Unit::Nanoseconds),
         ],
         rows,
-        ratio: Some(Ratio {
-            column: 1,
-            baseline: 0,
-            higher_is_better: false,
-        }),
+        ratio: Some(Ratio::to_first_row(1, false)),
         notes: vec![
             format!(
                 "The flood of the xdp case ({PAYLOAD}-byte payloads, one sender thread, a fresh lab per row and round), reaching a socket in b through an allow-list whose last entry is the flood's source, so that iptables checks every rule before it accepts the packet. The rules are loaded with iptables-restore into the raw table's PREROUTING chain; the eBPF filter is a TC program (tcx ingress) that looks the source up in a hash map and drops what it does not find. The filter's cost is the CPU time per packet minus the unfiltered flood's in the same round. The TC program's own cost per run is shown twice: from bpf_stats over one more short flood (which adds the statistics' clock reads to every run) and from BPF_PROG_TEST_RUN on a frame from the flood's source."

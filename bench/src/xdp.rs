@@ -307,11 +307,7 @@ fn drops_table(samples: &[Samples]) -> Table {
             Column::new("packets per second by the clock, 64 B", Unit::PerSecond),
         ],
         rows,
-        ratio: Some(Ratio {
-            column: 0,
-            baseline: 0,
-            higher_is_better: true,
-        }),
+        ratio: Some(Ratio::to_first_row(0, true)),
         notes: vec![
             "One thread in namespace a sends UDP datagrams with sendmmsg (64 a call) over a veth pair to b for a fixed time, in a fresh lab per round and dropper. Packets per CPU-second are the packets that reached the drop point (the socket's UDP counters, the rule's packet counter, the XDP program's per-CPU counter) divided by the sending thread's CPU time. That time includes the receive side, which runs in the softirq at the end of each send and is charged to the sender on this kernel, so it is a packet's whole cost, and other programs that take the CPU away do not lower it; the last column is the rate by the clock.".into(),
             "On a veth, XDP gets no cheap raw frame: the packet arrives as an skb that the sender's stack built, and before the program may run, the skb is copied into a new buffer with 256 bytes of headroom. In native mode veth_convert_skb_to_xdp_buff calls skb_pp_cow_data (a page-pool buffer, a new skb, the old one freed) for every skb that is shared, has a locked head, has fragments or has less than XDP_PACKET_HEADROOM of headroom. An skb sent from a local socket always qualifies: its head comes from kmalloc rather than a page fragment, which counts as locked, and it has far less than 256 bytes of headroom. Generic mode does the same in netif_receive_generic_xdp (pskb_expand_head). iptables drops the skb as it is. The fifth column is what 1336 more bytes cost each path (the sender copies them from user space in every row): if the copy's cost grew with the packet, the XDP rows would grow more than iptables'. The third table counts the copies.".into(),
@@ -356,11 +352,7 @@ fn program_table(samples: &[Samples], [small, large]: [Vec<f64>; 2]) -> Table {
         row_heading: "measured by".into(),
         columns: vec![Column::new("per packet", Unit::Nanoseconds)],
         rows,
-        ratio: Some(Ratio {
-            column: 0,
-            baseline: 0,
-            higher_is_better: false,
-        }),
+        ratio: Some(Ratio::to_first_row(0, false)),
         notes: vec![
             "BPF_PROG_TEST_RUN runs the program on a prepared frame many times in a loop and reports the mean time per run (with run-time statistics off). bpf_stats (BPF_ENABLE_STATS) is the kernel's run_time_ns / run_cnt over one more short flood of 64-byte datagrams per round, kept apart from the timed floods because the statistics read the clock around every run. Either way the program (a per-CPU counter and XDP_DROP) is a small part of what a packet costs.".into(),
         ],

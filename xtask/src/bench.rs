@@ -18,10 +18,15 @@ pub struct Options {
 }
 
 /// `cargo xtask bench`: set-up, then the benchmarks, with their tables in `target/bench/`.
+/// A quick run of every case is checked as the test run checks it.
 pub fn command(options: &Options) -> Result<()> {
     crate::setup::run(crate::setup::Needs::default())?;
     let (json, markdown) = outputs(options.quick);
-    run(options, &json, &markdown)?;
+    if options.quick && options.cases.is_empty() {
+        quick_check()?;
+    } else {
+        run(options, &json, &markdown)?;
+    }
     println!(
         "The tables are in {} and {}.",
         markdown.display(),
@@ -66,10 +71,12 @@ fn run(options: &Options, json: &Path, markdown: &Path) -> Result<()> {
     run_status(&mut command)
 }
 
-/// The test run's phase: every case in quick mode, then a check that each measured something
-/// and that the run left no eBPF program loaded.
+/// The test run's phase: every case in quick mode, then a check that each measured something,
+/// that the run left no eBPF program loaded and the statistics sysctl as it found it.
 pub fn quick_check() -> Result<()> {
     let before = loaded_programs()?;
+    let stats_sysctl = || std::fs::read_to_string("/proc/sys/kernel/bpf_stats_enabled");
+    let stats_before = stats_sysctl()?;
     let (json, markdown) = outputs(true);
     let _ = std::fs::remove_file(&json);
     let options = Options {
@@ -82,6 +89,10 @@ pub fn quick_check() -> Result<()> {
     let results: Value = serde_json::from_str(&text).context("reading the benchmarks' JSON")?;
     check_results(&results)?;
     ran?;
+    ensure!(
+        stats_sysctl()? == stats_before,
+        "kernel.bpf_stats_enabled changed during the benchmarks"
+    );
     // Programs are freed once their last reference goes, a moment after the process ends.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     loop {
