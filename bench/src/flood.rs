@@ -11,7 +11,7 @@ use std::io::Write;
 use std::mem::MaybeUninit;
 use std::net::UdpSocket;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -173,11 +173,11 @@ impl Flood {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        dies_with_us(&mut command);
+        crate::dies_with_us(&mut command);
         let mut child = match command.spawn() {
             Ok(child) => child,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                bail!("{program} is not installed (apt-get install iptables)")
+                bail!("{program} is not installed: `cargo xtask setup` installs it")
             }
             Err(e) => return Err(e).with_context(|| format!("starting {program}")),
         };
@@ -227,19 +227,6 @@ impl Flood {
         }
         // SAFETY: a new descriptor, ours alone.
         Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-    }
-}
-
-/// The command is killed when the benchmark dies (as `crate::child` does), here for commands
-/// that also enter a namespace.
-fn dies_with_us(command: &mut Command) {
-    use std::os::unix::process::CommandExt;
-    // SAFETY: prctl is async-signal-safe; it only sets this child's parent-death signal.
-    unsafe {
-        command.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            Ok(())
-        });
     }
 }
 

@@ -263,8 +263,14 @@ fn machine_line(machine: &serde_json::Value) -> String {
 
 /// A child process that dies with the benchmark (a killed benchmark leaves no loader running).
 pub fn child(program: impl AsRef<std::ffi::OsStr>) -> Command {
-    use std::os::unix::process::CommandExt;
     let mut command = Command::new(program);
+    dies_with_us(&mut command);
+    command
+}
+
+/// Makes the process `command` starts die when the benchmark does (also when it is killed).
+pub fn dies_with_us(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
     // SAFETY: prctl is async-signal-safe; it only sets this child's parent-death signal.
     unsafe {
         command.pre_exec(|| {
@@ -272,7 +278,6 @@ pub fn child(program: impl AsRef<std::ffi::OsStr>) -> Command {
             Ok(())
         });
     }
-    command
 }
 
 /// A program built beside this one (`target/debug/NAME`), or one line on how to build it.
