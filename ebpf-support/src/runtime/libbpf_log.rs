@@ -27,7 +27,7 @@ fn capture(_level: PrintLevel, message: String) {
 ///
 /// Only warnings and notes: the verifier's log and libbpf's reasons for a failed load are
 /// warnings. libbpf's debug lines (hundreds per load) are left unformatted unless `--verbose`
-/// asks for them; formatting them all cost the examples a third of their start-up.
+/// asks for them: formatting them at every load showed in the start-up the benchmarks measure.
 pub(crate) fn install() {
     libbpf_rs::set_print(Some((PrintLevel::Info, capture)));
 }
