@@ -67,7 +67,7 @@ impl Drop for TriggerGuard {
 /// Writes `line` and a newline to stderr in one write. Rust's stderr is unbuffered, so
 /// `eprintln!` with arguments makes a write for each piece: a reader of the pipe (a test, the
 /// benchmarks) is woken for each, and two programs' lines can interleave mid-line.
-pub fn say(line: &str) {
+pub(crate) fn say(line: &str) {
     use std::io::Write;
     let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
 }

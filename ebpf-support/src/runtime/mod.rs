@@ -6,7 +6,7 @@ mod privileges;
 mod run;
 mod trace_pipe;
 
-pub use cli::{ExecTrigger, interface_index, main, program_name, require_needs, say};
+pub use cli::{ExecTrigger, interface_index, main, program_name, require_needs};
 pub use hooks::{attach_to, choose_hook};
 pub use kernel::{Check, check, errno_name, explain_refusal, has, missing};
 pub use libbpf_log::LoadError;
